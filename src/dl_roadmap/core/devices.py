@@ -1,0 +1,84 @@
+"""The ``trainer`` parameter block: where and how training runs.
+
+Every pipeline reads one block (conf/base/parameters.yml); ``--env gpu`` overrides it and
+nothing else. Keys follow Lightning's Trainer so its documentation applies as is::
+
+    trainer:
+      accelerator: auto      # cpu | gpu | auto (CUDA when present)
+      devices: 1             # int, list of GPU ids, or "auto"
+      num_nodes: 1
+      precision: 32-true     # bf16-mixed on recent GPUs
+      strategy: auto         # ddp_spawn for several processes inside a Kedro node
+      num_threads: null      # CPU threads for torch (null = torch's default)
+      progress_bar: true
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "accelerator": "auto",
+    "devices": 1,
+    "num_nodes": 1,
+    "precision": "32-true",
+    "strategy": "auto",
+    "num_threads": None,
+    "progress_bar": True,
+}
+
+# Lightning's plain "ddp" launches by re-running sys.argv in new processes, i.e. a second
+# `kedro run` per device. Inside a Kedro node the launcher must start workers itself.
+_RELAUNCHING_STRATEGIES = {"ddp"}
+
+
+def trainer_config(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge a ``trainer`` block over the defaults and check its keys.
+
+    Raises:
+        ValueError: naming an unknown key, or the ``ddp`` strategy outside torchrun.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(TRAINER_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"trainer: unknown key(s) {unknown}; known keys are {sorted(TRAINER_DEFAULTS)}"
+        )
+    config = {**TRAINER_DEFAULTS, **params}
+    if config["strategy"] in _RELAUNCHING_STRATEGIES and not _launched_by_torchrun():
+        raise ValueError(
+            "trainer.strategy: 'ddp' re-runs the command line once per device, which "
+            "does not work inside a Kedro node; use 'ddp_spawn' (or launch `kedro run` "
+            "with torchrun, which sets the environment 'ddp' expects)"
+        )
+    return config
+
+
+def lightning_trainer_kwargs(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Arguments for ``lightning.pytorch.Trainer`` from a trainer block."""
+    config = trainer_config(params)
+    if config["num_threads"]:
+        torch.set_num_threads(int(config["num_threads"]))
+    return {
+        "accelerator": config["accelerator"],
+        "devices": config["devices"],
+        "num_nodes": config["num_nodes"],
+        "precision": config["precision"],
+        "strategy": config["strategy"],
+        "enable_progress_bar": bool(config["progress_bar"]),
+    }
+
+
+def inference_device(params: dict[str, Any] | None) -> torch.device:
+    """The single device that evaluation and embedding code should use."""
+    accelerator = trainer_config(params)["accelerator"]
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _launched_by_torchrun() -> bool:
+    return "TORCHELASTIC_RUN_ID" in os.environ

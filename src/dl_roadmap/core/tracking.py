@@ -1,0 +1,68 @@
+"""MLflow helpers that work in the Kedro process and in spawned training workers.
+
+kedro-mlflow opens one MLflow run per ``kedro run``; nodes log into it. Training workers
+started by ``ddp_spawn`` are fresh processes with no active run, so they log through a
+client bound to the run id and tracking URI captured in the parent.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """Where to log: a tracking URI and a run id (picklable, unlike an active run)."""
+
+    tracking_uri: str
+    run_id: str
+
+    @classmethod
+    def current(cls) -> RunHandle | None:
+        """The active MLflow run of this process, or None outside a tracked run."""
+        run = mlflow.active_run()
+        return cls(mlflow.get_tracking_uri(), run.info.run_id) if run else None
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        from mlflow.entities import Metric
+        from mlflow.tracking import MlflowClient
+        from mlflow.utils.time import get_current_time_millis
+
+        now = get_current_time_millis()
+        batch = [
+            Metric(key, float(value), now, step or 0)
+            for key, value in metrics.items()
+            if value is not None and math.isfinite(float(value))
+        ]
+        if batch:
+            MlflowClient(self.tracking_uri).log_batch(self.run_id, metrics=batch)
+
+
+def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
+    """Log finite numeric metrics to the active run; a no-op outside a tracked run."""
+    handle = RunHandle.current()
+    if handle is not None:
+        handle.log_metrics(metrics, step)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run (no-op outside a tracked run)."""
+    if mlflow.active_run() is not None:
+        mlflow.log_figure(figure, artifact_file)
+
+
+def log_text_artifact(text: str, artifact_file: str) -> None:
+    """Log a small text/markdown/csv artifact to the active run."""
+    if mlflow.active_run() is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        path.write_text(text)
+        folder = str(Path(artifact_file).parent)
+        mlflow.log_artifact(str(path), None if folder == "." else folder)

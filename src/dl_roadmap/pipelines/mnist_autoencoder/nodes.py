@@ -1,0 +1,282 @@
+"""Nodes of mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from dl_roadmap.core.augment import corrupt, random_affine
+from dl_roadmap.core.devices import inference_device
+from dl_roadmap.core.inference import predict
+from dl_roadmap.core.plotting import confusion_matrix_figure, image_grid, scatter_2d, training_curves
+from dl_roadmap.core.training import fit
+from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, DigitClassifier
+
+logger = logging.getLogger(__name__)
+DIGITS = [str(d) for d in range(10)]
+
+
+# --- ingest ---------------------------------------------------------------------------
+
+
+def split_mnist(mnist_raw: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Hold out a seeded validation set from the training images and optionally shrink.
+
+    Args:
+        mnist_raw: train/test images (N, 28, 28) uint8 and labels, plus ``source``.
+        params: ``val_size``, ``seed``, ``train_limit`` and ``test_limit`` (null = all).
+    Returns:
+        The splits (train/val/test images and labels) and a summary of what was read.
+    """
+    n_train = len(mnist_raw["train_labels"])
+    val_size = int(params["val_size"])
+    if not 0 < val_size < n_train:
+        raise ValueError(f"mnist.val_size: must be between 1 and {n_train - 1}, got {val_size}")
+    order = np.random.default_rng(params["seed"]).permutation(n_train)
+    val_idx, train_idx = order[:val_size], order[val_size:]
+    if params.get("train_limit"):
+        train_idx = train_idx[: int(params["train_limit"])]
+        val_idx = val_idx[: max(int(params["train_limit"]) // 5, 1)]
+    test_end = int(params["test_limit"]) if params.get("test_limit") else None
+    splits = {
+        "train_images": mnist_raw["train_images"][train_idx],
+        "train_labels": mnist_raw["train_labels"][train_idx],
+        "val_images": mnist_raw["train_images"][val_idx],
+        "val_labels": mnist_raw["train_labels"][val_idx],
+        "test_images": mnist_raw["test_images"][:test_end],
+        "test_labels": mnist_raw["test_labels"][:test_end],
+    }
+    summary = {
+        "source": mnist_raw.get("source", "unknown"),
+        **{f"{split}_size": int(len(splits[f"{split}_labels"])) for split in ("train", "val", "test")},
+        "train_label_counts": np.bincount(splits["train_labels"], minlength=10).tolist(),
+    }
+    logger.info("MNIST from %s: %s", summary["source"], {k: v for k, v in summary.items() if k.endswith("size")})
+    return splits, summary
+
+
+def _images(splits: dict[str, np.ndarray], split: str) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]."""
+    return torch.from_numpy(splits[f"{split}_images"]).float().div_(255).unsqueeze(1)
+
+
+def _labelled(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
+    return TensorDataset(_images(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
+
+
+# --- steps (module level so that ddp_spawn workers can import them) ----------------------
+
+
+def reconstruction_step(
+    model: nn.Module, batch: Any, denoising: dict | None = None, augment: dict | None = None
+) -> dict[str, torch.Tensor]:
+    """Binary cross-entropy between the clean image and the reconstruction of a
+    (possibly corrupted) copy: a denoising autoencoder must learn what digits look like."""
+    clean = batch[0]
+    if model.training and augment:
+        clean = random_affine(clean, **augment)
+    noisy = corrupt(clean, **denoising) if model.training and denoising else clean
+    logits = model(noisy)
+    return {
+        "loss": F.binary_cross_entropy_with_logits(logits, clean),
+        "mse": F.mse_loss(torch.sigmoid(logits), clean),
+    }
+
+
+def classification_step(
+    model: nn.Module, batch: Any, augment: dict | None = None, label_smoothing: float = 0.0
+) -> dict[str, torch.Tensor]:
+    """Cross-entropy on (augmented) images; accuracy alongside."""
+    images, labels = batch
+    if model.training and augment:
+        images = random_affine(images, **augment)
+    logits = model(images)
+    return {
+        "loss": F.cross_entropy(logits, labels, label_smoothing=label_smoothing),
+        "acc": (logits.argmax(1) == labels).float().mean(),
+    }
+
+
+# --- train ------------------------------------------------------------------------------
+
+
+def train_autoencoder(
+    splits: dict[str, np.ndarray], params: dict[str, Any], trainer: dict[str, Any]
+) -> tuple[ConvAutoencoder, pd.DataFrame]:
+    """Train the convolutional (denoising) autoencoder on the unlabelled training images.
+
+    Args:
+        params: ``model`` (latent_dim, channels), ``denoising`` (kind, level),
+            ``augment`` (random_affine arguments or null), ``fit`` (core.training.fit).
+        trainer: the shared trainer block.
+    """
+    model = ConvAutoencoder(**params["model"])
+    step = partial(reconstruction_step, denoising=params.get("denoising"), augment=params.get("augment"))
+    result = fit(
+        model, TensorDataset(_images(splits, "train")), TensorDataset(_images(splits, "val")),
+        step=step, name="autoencoder", fit_params=params["fit"], trainer_params=trainer,
+    )
+    return result.model, result.history
+
+
+def finetune_classifier(
+    autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], params: dict[str, Any], trainer: dict[str, Any]
+) -> tuple[DigitClassifier, pd.DataFrame]:
+    """Fine-tune the pretrained encoder end to end with a small classification head."""
+    classifier = build_classifier(autoencoder, params, pretrained=True)
+    result = fit(
+        classifier, _labelled(splits, "train"), _labelled(splits, "val"),
+        step=partial(classification_step, augment=params.get("augment"),
+                     label_smoothing=float(params.get("label_smoothing", 0.0))),
+        name="classifier", fit_params=params["fit"], trainer_params=trainer,
+    )
+    return result.model, result.history
+
+
+def build_classifier(autoencoder: ConvAutoencoder, params: dict[str, Any], pretrained: bool) -> DigitClassifier:
+    """A classifier on a copy of the autoencoder's encoder, or on a freshly initialised
+    encoder of the same shape (the from-scratch baseline)."""
+    import copy
+
+    encoder = copy.deepcopy(autoencoder.encoder)
+    if not pretrained:
+        encoder = type(encoder)(encoder.latent_dim, encoder.channels)
+    return DigitClassifier(encoder, **params.get("model", {}))
+
+
+# --- classify from the code ---------------------------------------------------------------
+
+
+def encode_images(autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], trainer: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Latent codes of every split (the autoencoder is frozen here)."""
+    device = inference_device(trainer)
+    codes = {f"{s}_codes": predict(autoencoder.encoder, _images(splits, s), device) for s in ("train", "val", "test")}
+    return {**codes, **{f"{s}_labels": splits[f"{s}_labels"] for s in ("train", "val", "test")}}
+
+
+def evaluate_code_classifiers(codes: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, float]:
+    """Test accuracy of a linear probe (logistic regression) and a kNN on the frozen code."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, y_train = codes["train_codes"], codes["train_labels"]
+    x_test, y_test = codes["test_codes"], codes["test_labels"]
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=int(params["probe_max_iter"])))
+    knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=int(params["knn_neighbors"])))
+    return {
+        "linear_probe_test_accuracy": float(probe.fit(x_train, y_train).score(x_test, y_test)),
+        "knn_test_accuracy": float(knn.fit(x_train, y_train).score(x_test, y_test)),
+    }
+
+
+# --- evaluate -----------------------------------------------------------------------------
+
+
+def evaluate_classifier(
+    classifier: DigitClassifier, splits: dict[str, np.ndarray], trainer: dict[str, Any]
+) -> tuple[dict[str, float], pd.DataFrame, np.ndarray]:
+    """Accuracy, per-class precision/recall/F1 and confusion matrix on the test images.
+
+    Returns:
+        metrics, the per-class table, and the predicted digit of every test image.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
+    logits = predict(classifier, _images(splits, "test"), inference_device(trainer))
+    predicted, truth = logits.argmax(1), splits["test_labels"]
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=range(10), zero_division=0)
+    per_class = pd.DataFrame({"digit": range(10), "precision": precision, "recall": recall, "f1": f1, "support": support})
+    return {"classifier_test_accuracy": float((predicted == truth).mean())}, per_class, predicted
+
+
+def confusion_figure(predicted: np.ndarray, splits: dict[str, np.ndarray]) -> Figure:
+    """Confusion matrix of the fine-tuned classifier on the test images."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(splits["test_labels"], predicted, labels=range(10))
+    accuracy = np.trace(matrix) / matrix.sum()
+    return confusion_matrix_figure(matrix, DIGITS, f"fine-tuned classifier, test accuracy {accuracy:.2%}")
+
+
+def mistakes_figure(predicted: np.ndarray, splits: dict[str, np.ndarray], params: dict[str, Any]) -> Figure:
+    """The first misclassified test images, captioned 'true -> predicted'."""
+    wrong = np.flatnonzero(predicted != splits["test_labels"])[: int(params["n_images"]) * 2]
+    images = splits["test_images"][wrong] / 255.0
+    captions = [f"{splits['test_labels'][i]} -> {predicted[i]}" for i in wrong]
+    half = (len(wrong) + 1) // 2
+    return image_grid(
+        {"": images[:half], " ": images[half:]}, f"{np.sum(predicted != splits['test_labels'])} test mistakes",
+        captions=captions[half:] if half else None,
+    )
+
+
+def reconstructions_figure(autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], params: dict[str, Any], ae_params: dict[str, Any]) -> Figure:
+    """Test digits, their corrupted versions and the autoencoder's reconstructions."""
+    torch.manual_seed(0)
+    clean = _images(splits, "test")[: int(params["n_images"])]
+    noisy = corrupt(clean, **ae_params["denoising"]) if ae_params.get("denoising") else clean
+    with torch.no_grad():
+        rebuilt = torch.sigmoid(autoencoder.eval()(noisy))
+        rebuilt_clean = torch.sigmoid(autoencoder(clean))
+    rows = {"input": clean.numpy(), "corrupted": noisy.numpy(), "from corrupted": rebuilt.numpy(), "from input": rebuilt_clean.numpy()}
+    return image_grid(rows, "autoencoder reconstructions (test images)")
+
+
+def latent_space_figure(codes: dict[str, np.ndarray], params: dict[str, Any]) -> Figure:
+    """2-D projection (t-SNE or PCA) of test codes, coloured by the true digit."""
+    n = min(int(params["projection_points"]), len(codes["test_codes"]))
+    points, labels = codes["test_codes"][:n], codes["test_labels"][:n]
+    if params["projection"] == "tsne":
+        from sklearn.manifold import TSNE
+
+        flat = TSNE(n_components=2, init="pca", random_state=0, perplexity=min(30.0, (n - 1) / 3)).fit_transform(points)
+    else:
+        from sklearn.decomposition import PCA
+
+        flat = PCA(n_components=2, random_state=0).fit_transform(points)
+    return scatter_2d(flat, labels, f"latent space ({params['projection']}, {n} test digits)")
+
+
+def curves_figure(autoencoder_history: pd.DataFrame, classifier_history: pd.DataFrame) -> Figure:
+    """Per-epoch losses and metrics of both trainings."""
+    return training_curves({"autoencoder": autoencoder_history, "classifier": classifier_history})
+
+
+# --- report and serve --------------------------------------------------------------------
+
+
+def summarize_results(
+    code_metrics: dict[str, float], classifier_metrics: dict[str, float], autoencoder_history: pd.DataFrame
+) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
+    """Final metrics for MLflow and a results table for people."""
+    metrics = {
+        **code_metrics, **classifier_metrics,
+        "autoencoder_best_val_mse": float(autoencoder_history["val_mse"].min()),
+    }
+    table = pd.DataFrame(
+        [
+            ("linear probe on frozen code", metrics["linear_probe_test_accuracy"]),
+            ("kNN on frozen code", metrics["knn_test_accuracy"]),
+            ("AE encoder fine-tuned + head", metrics["classifier_test_accuracy"]),
+        ],
+        columns=["model", "test_accuracy"],
+    )
+    return {key: {"value": value, "step": 0} for key, value in metrics.items()}, table
+
+
+def build_serving_model(classifier: DigitClassifier) -> Any:
+    """Wrap the classifier as an MLflow pyfunc model that takes raw 28x28 images."""
+    from dl_roadmap.pipelines.mnist_autoencoder.serving import DigitModel
+
+    return DigitModel(classifier)

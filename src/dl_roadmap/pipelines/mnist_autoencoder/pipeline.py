@@ -1,0 +1,41 @@
+"""mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate -> serve."""
+
+from kedro.pipeline import Node, Pipeline
+
+from dl_roadmap.pipelines.mnist_autoencoder import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(nodes.split_mnist, ["mnist_raw", "params:mnist"], ["mnist_splits", "mnist_ingest_summary"], name="split_mnist"),
+            Node(
+                nodes.train_autoencoder, ["mnist_splits", "params:autoencoder", "params:trainer"],
+                ["autoencoder", "autoencoder_history"], name="train_autoencoder",
+            ),
+            Node(nodes.encode_images, ["autoencoder", "mnist_splits", "params:trainer"], "mnist_codes", name="encode_images"),
+            Node(nodes.evaluate_code_classifiers, ["mnist_codes", "params:code_classifiers"], "code_classifier_metrics",
+                 name="evaluate_code_classifiers"),
+            Node(
+                nodes.finetune_classifier, ["autoencoder", "mnist_splits", "params:classifier", "params:trainer"],
+                ["digit_classifier", "classifier_history"], name="finetune_classifier",
+            ),
+            Node(
+                nodes.evaluate_classifier, ["digit_classifier", "mnist_splits", "params:trainer"],
+                ["classifier_metrics", "classifier_per_class", "test_predictions"], name="evaluate_classifier",
+            ),
+            Node(
+                nodes.summarize_results, ["code_classifier_metrics", "classifier_metrics", "autoencoder_history"],
+                ["mnist_autoencoder_metrics", "mnist_autoencoder_results"], name="summarize_results",
+            ),
+            Node(nodes.confusion_figure, ["test_predictions", "mnist_splits"], "confusion_matrix_plot", name="plot_confusion_matrix"),
+            Node(nodes.mistakes_figure, ["test_predictions", "mnist_splits", "params:report"], "mistakes_plot", name="plot_mistakes"),
+            Node(
+                nodes.reconstructions_figure, ["autoencoder", "mnist_splits", "params:report", "params:autoencoder"],
+                "reconstructions_plot", name="plot_reconstructions",
+            ),
+            Node(nodes.latent_space_figure, ["mnist_codes", "params:report"], "latent_space_plot", name="plot_latent_space"),
+            Node(nodes.curves_figure, ["autoencoder_history", "classifier_history"], "training_curves_plot", name="plot_training_curves"),
+            Node(nodes.build_serving_model, "digit_classifier", "digit_classifier_mlflow", name="log_serving_model"),
+        ]
+    )
