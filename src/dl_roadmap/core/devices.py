@@ -32,7 +32,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 
 # Lightning's plain "ddp" launches by re-running sys.argv in new processes, i.e. a second
 # `kedro run` per device. Inside a Kedro node the launcher must start workers itself.
-_RELAUNCHING_STRATEGIES = {"ddp"}
+_RELAUNCHING_STRATEGIES = {"ddp", "ddp_find_unused_parameters_true", "ddp_find_unused_parameters_false"}
 
 
 def trainer_config(params: dict[str, Any] | None) -> dict[str, Any]:
@@ -62,12 +62,16 @@ def lightning_trainer_kwargs(params: dict[str, Any] | None) -> dict[str, Any]:
     config = trainer_config(params)
     if config["num_threads"]:
         torch.set_num_threads(int(config["num_threads"]))
+    strategy = config["strategy"]
+    if strategy == "auto" and _several_processes(config) and not _launched_by_torchrun():
+        # Lightning's "auto" would pick the re-launching "ddp" for several devices.
+        strategy = "ddp_spawn"
     return {
         "accelerator": config["accelerator"],
         "devices": config["devices"],
         "num_nodes": config["num_nodes"],
         "precision": config["precision"],
-        "strategy": config["strategy"],
+        "strategy": strategy,
         "enable_progress_bar": bool(config["progress_bar"]),
     }
 
@@ -78,6 +82,16 @@ def inference_device(params: dict[str, Any] | None) -> torch.device:
     if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+def _several_processes(config: dict[str, Any]) -> bool:
+    devices = config["devices"]
+    many_devices = (
+        (isinstance(devices, int) and (devices > 1 or devices == -1))
+        or (isinstance(devices, (list, tuple)) and len(devices) > 1)
+        or str(devices) == "-1"
+    )
+    return many_devices or int(config["num_nodes"]) > 1
 
 
 def _launched_by_torchrun() -> bool:

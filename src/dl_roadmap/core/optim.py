@@ -40,9 +40,9 @@ def build_optimizer(model: nn.Module, params: dict[str, Any]) -> torch.optim.Opt
             raise ValueError(f"optimizer.lr_scale: the model has no submodule {prefix!r}")
         group = [p for p in getattr(model, prefix).parameters() if p.requires_grad]
         claimed.update(map(id, group))
-        groups.append({"params": group, "lr": params["lr"] * float(factor)})
+        groups.append({"params": group, "lr": params["lr"] * float(factor), "name": prefix})
     rest = [p for p in model.parameters() if p.requires_grad and id(p) not in claimed]
-    groups.append({"params": rest})
+    groups.append({"params": rest, "name": "base"})
     return by_lower[name.lower()]([g for g in groups if g["params"]], **params)
 
 

@@ -83,7 +83,7 @@ class FitResult:
     """What ``fit`` returns."""
 
     model: nn.Module  # on CPU, eval mode, weights of the best monitored epoch
-    history: pd.DataFrame  # one row per epoch: epoch, train_*, val_*, lr, epoch_seconds
+    history: pd.DataFrame  # one row per epoch: epoch, train_*, val_*, lr (lr_<part> for lr_scale groups), epoch_seconds
     best_score: float | None  # best value of the monitored metric
     stopped_early: bool
     resumed_from: str | None  # checkpoint this run continued from, if any
@@ -230,7 +230,9 @@ class _EpochRecorder(Callback):
         if not trainer.is_global_zero:
             return
         row = {key: float(value) for key, value in trainer.callback_metrics.items()}
-        row["lr"] = trainer.optimizers[0].param_groups[0]["lr"]
+        for group in trainer.optimizers[0].param_groups:
+            name = group.get("name", "base")
+            row["lr" if name == "base" else f"lr_{name}"] = group["lr"]
         row["epoch_seconds"] = time.perf_counter() - self._epoch_start
         epoch = trainer.current_epoch
         if self.run is not None:

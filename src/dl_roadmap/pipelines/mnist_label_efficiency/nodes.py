@@ -1,0 +1,108 @@
+"""Nodes of mnist_label_efficiency: how much does autoencoder pretraining buy per label?
+
+For each budget of labels per class and each fine-tuning recipe, the same classifier is
+trained twice, once on the pretrained encoder and once on a fresh one, for the same
+number of images seen; both are scored on the full test set.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch.utils.data import TensorDataset
+
+from dl_roadmap.core.devices import inference_device
+from dl_roadmap.core.inference import predict
+from dl_roadmap.core.plotting import line_plot
+from dl_roadmap.core.training import fit
+from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import build_classifier, classification_step
+
+logger = logging.getLogger(__name__)
+
+
+def balanced_subset(labels: np.ndarray, per_class: int | str, seed: int) -> np.ndarray:
+    """Indices of ``per_class`` random examples of each digit ("all" keeps everything)."""
+    if per_class == "all":
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    picks = []
+    for digit in range(10):
+        candidates = np.flatnonzero(labels == digit)
+        if len(candidates) < int(per_class):
+            raise ValueError(f"label_efficiency.labels_per_class: {per_class} asked, digit {digit} has {len(candidates)}")
+        picks.append(rng.choice(candidates, int(per_class), replace=False))
+    return np.sort(np.concatenate(picks))
+
+
+def label_efficiency_sweep(
+    autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], params: dict[str, Any], trainer: dict[str, Any]
+) -> pd.DataFrame:
+    """Test accuracy for every (labels per class, recipe, pretrained or scratch).
+
+    Args:
+        params: ``labels_per_class`` (list, may end with "all"), ``images_seen`` (how many
+            training images each run sees, per budget), ``recipes`` (name -> augment,
+            lr_scale, ...), ``classifier`` (head and fit parameters), ``seed``.
+    """
+    images = torch.from_numpy(splits["train_images"]).float().div_(255).unsqueeze(1)
+    labels = torch.from_numpy(splits["train_labels"]).long()
+    test_images = torch.from_numpy(splits["test_images"]).float().div_(255).unsqueeze(1)
+    rows = []
+    for per_class, seen in zip(params["labels_per_class"], params["images_seen"]):
+        subset = balanced_subset(splits["train_labels"], per_class, params["seed"])
+        # Repeat a small labelled set so every budget trains for a similar number of steps
+        # without paying per-epoch overhead hundreds of times.
+        repeats = max(1, math.ceil(int(seen) / len(subset)))
+        index = torch.from_numpy(np.tile(subset, repeats))
+        data = TensorDataset(images[index], labels[index])
+        for recipe_name, recipe in params["recipes"].items():
+            fit_params = {**params["classifier"]["fit"], "max_epochs": 1}
+            fit_params["optimizer"] = {**fit_params["optimizer"], "lr_scale": recipe.get("lr_scale")}
+            for pretrained in (True, False):
+                model = build_classifier(autoencoder, params["classifier"], pretrained=pretrained)
+                result = fit(
+                    model, data, None, step=partial(classification_step, augment=recipe.get("augment")),
+                    name=f"label_efficiency/{per_class}/{recipe_name}/{'pretrained' if pretrained else 'scratch'}",
+                    fit_params=fit_params, trainer_params=trainer,
+                )
+                predicted = predict(result.model, test_images, inference_device(trainer)).argmax(1)
+                accuracy = float((predicted == splits["test_labels"]).mean())
+                rows.append({
+                    "labels_per_class": per_class, "n_labels": len(subset), "recipe": recipe_name,
+                    "encoder": "AE-pretrained" if pretrained else "from scratch",
+                    "test_accuracy": accuracy, "images_seen": len(index), "seconds": round(result.seconds, 1),
+                })
+                logger.info("label efficiency: %s", rows[-1])
+    return pd.DataFrame(rows)
+
+
+def label_efficiency_table(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """Wide table (one row per budget and recipe, pretrained vs scratch and the gain),
+    and the same figures as MLflow metrics."""
+    wide = results.pivot_table(index=["labels_per_class", "recipe"], columns="encoder", values="test_accuracy", sort=False)
+    wide = wide.reset_index()
+    wide["gain_points"] = 100 * (wide["AE-pretrained"] - wide["from scratch"])
+    metrics = {}
+    for row in wide.itertuples(index=False):
+        key = f"{row.labels_per_class}_per_class.{row.recipe}"
+        metrics[f"{key}.pretrained_accuracy"] = {"value": float(row[2]), "step": 0}
+        metrics[f"{key}.scratch_accuracy"] = {"value": float(row[3]), "step": 0}
+    return wide, metrics
+
+
+def label_efficiency_figure(results: pd.DataFrame) -> Figure:
+    """Test accuracy against labels per class, one line per encoder and recipe."""
+    frame = results.assign(
+        line=results["encoder"] + " / " + results["recipe"],
+        labels=results["n_labels"] / 10,
+    )
+    return line_plot(frame, "labels", "test_accuracy", "line", "label efficiency: pretrained vs scratch",
+                     logx=True, ylabel="test accuracy")

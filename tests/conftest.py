@@ -1,0 +1,62 @@
+"""Shared fixtures: a throw-away copy of the project for end-to-end Kedro runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+for name, value in {"KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}.items():
+    os.environ.setdefault(name, value)
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """conf/, pyproject.toml and empty data layers in a temporary folder, so a test run
+    writes its data, mlflow.db and MLflow artifacts there and never into the real project."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root)
+    shutil.copytree(PROJECT_ROOT / "notebooks", root / "notebooks")
+    (root / "src").mkdir()  # the package itself is imported from the installed project
+    (root / "data").mkdir()
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_autoencoder_run(project_copy: Path) -> tuple[Path, Any]:
+    """A plain `kedro run --env test` (the default pipeline) in the project copy, and its MLflow run."""
+    run_kedro(project_copy, pipeline=None)
+    runs = mlflow_runs(project_copy, "mnist_autoencoder")
+    assert len(runs) == 1, "one MLflow run, named after the pipeline"
+    return project_copy, runs[0]
+
+
+def run_kedro(project: Path, pipeline: str | None, env: str = "test", params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``kedro run [--pipeline=X] --env <env>`` through KedroSession, from inside ``project``."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    old_cwd = Path.cwd()
+    os.chdir(project)
+    try:
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+            return session.run(pipeline_names=[pipeline] if pipeline else None)
+    finally:
+        os.chdir(old_cwd)
+
+
+def mlflow_runs(project: Path, run_name: str) -> list[Any]:
+    """Finished MLflow runs with this name in the project's sqlite store."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("dl_roadmap")
+    return client.search_runs([experiment.experiment_id], f"attributes.run_name = '{run_name}'")

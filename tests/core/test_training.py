@@ -1,0 +1,372 @@
+"""Tests for dl_roadmap.core.training.fit, the one training entry point.
+
+Everything is tiny (a linear classifier on a few hundred 2-D points, a few epochs) so the
+module runs in seconds on a busy CPU. Step functions and callbacks are module-level on
+purpose: ``fit`` requires picklable step functions (``ddp_spawn`` workers import them).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import mlflow
+import pytest
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.callbacks import Callback
+from mlflow.tracking import MlflowClient
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from dl_roadmap.core.training import fit
+
+CPU = {"accelerator": "cpu", "progress_bar": False}
+HISTORY_COLUMNS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"}
+
+
+# --------------------------------------------------------------------------- helpers
+def classification_step(model: nn.Module, batch) -> dict[str, torch.Tensor]:
+    """The documented step contract: named scalars, one of them ``loss``."""
+    inputs, labels = batch
+    logits = model(inputs)
+    return {"loss": F.cross_entropy(logits, labels), "acc": (logits.argmax(1) == labels).float().mean()}
+
+
+def scaled_step(model: nn.Module, batch) -> dict[str, torch.Tensor]:
+    """A loss scaled up 1000x, so its gradients are far larger than any clip value used here."""
+    inputs, labels = batch
+    return {"loss": 1000.0 * F.cross_entropy(model(inputs), labels)}
+
+
+def loss_less_step(model: nn.Module, batch) -> dict[str, torch.Tensor]:
+    """Breaks the step contract: no ``loss`` entry."""
+    inputs, labels = batch
+    return {"error": F.cross_entropy(model(inputs), labels)}
+
+
+def blobs(n: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two linearly separable classes in 2-D with a margin around x0 + x1 = 0."""
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(n, 2, generator=generator)
+    labels = (inputs.sum(1) > 0).long()
+    inputs = inputs + (2 * labels - 1).unsqueeze(1).float() * 0.75
+    return inputs, labels
+
+
+def blob_set(n: int = 128, seed: int = 0) -> TensorDataset:
+    return TensorDataset(*blobs(n, seed))
+
+
+def linear_model(seed: int = 0) -> nn.Module:
+    """A fresh 2->2 linear classifier whose initial weights depend only on ``seed``."""
+    torch.manual_seed(seed)
+    return nn.Linear(2, 2)
+
+
+def fit_params(checkpoint_dir: Path, **overrides) -> dict:
+    params = {
+        "max_epochs": 3,
+        "batch_size": 32,
+        "seed": 0,
+        "optimizer": {"name": "SGD", "lr": 0.5},
+        "checkpoint_dir": str(checkpoint_dir),
+    }
+    params.update(overrides)
+    return params
+
+
+def accuracy(model: nn.Module, data: TensorDataset) -> float:
+    inputs, labels = data.tensors
+    with torch.no_grad():
+        return (model(inputs).argmax(1) == labels).float().mean().item()
+
+
+def mean_loss(model: nn.Module, data: TensorDataset) -> float:
+    inputs, labels = data.tensors
+    with torch.no_grad():
+        return F.cross_entropy(model(inputs), labels).item()
+
+
+def total_grad_norm(module: nn.Module) -> float:
+    grads = [p.grad.detach().flatten() for p in module.parameters() if p.grad is not None]
+    return torch.cat(grads).norm().item()
+
+
+class FailAtEpochEnd(Callback):
+    """Simulates a crash (e.g. a killed job) at the end of epoch ``epoch`` (0-based)."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch == self.epoch:
+            raise RuntimeError(f"simulated crash at the end of epoch {self.epoch}")
+
+
+class EpochCounter(Callback):
+    """Records which epochs this ``fit`` call actually trained."""
+
+    def __init__(self):
+        self.epochs: list[int] = []
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.epochs.append(trainer.current_epoch)
+
+
+class GradNormRecorder(Callback):
+    """Total gradient norm before and after Lightning's clipping, per optimizer step.
+
+    In Lightning 2.4 ``on_before_optimizer_step`` runs *before* clipping
+    (``Precision._after_closure``), and gradients are zeroed only at the start of the next
+    step's closure, so ``on_train_batch_end`` sees exactly the clipped gradients that the
+    optimizer applied.
+    """
+
+    def __init__(self):
+        self.before: list[float] = []
+        self.after: list[float] = []
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        self.before.append(total_grad_norm(pl_module))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.after.append(total_grad_norm(pl_module))
+
+
+@pytest.fixture
+def mlflow_experiment(tmp_path, monkeypatch):
+    """A throw-away sqlite MLflow store and an experiment whose artifacts stay in tmp_path;
+    yields (tracking URI, experiment id). The global tracking URI is restored afterwards."""
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # restored by monkeypatch
+    previous = tracking_utils._tracking_uri
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.create_experiment("core-tests", artifact_location=(tmp_path / "artifacts").as_uri())
+    yield uri, experiment_id
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    mlflow.set_tracking_uri(previous)
+
+
+# --------------------------------------------------------------------------- training
+def test_fit_trains_a_classifier_and_records_one_history_row_per_epoch(tmp_path):
+    """fit learns a separable problem and reports one history row per epoch, loss falling."""
+    data = blob_set()
+    model = linear_model()
+    assert accuracy(model, data) < 0.9  # the untrained model is not already good
+
+    result = fit(model, data, data, step=classification_step, name="clf",
+                 fit_params=fit_params(tmp_path, max_epochs=4), trainer_params=CPU)
+
+    history = result.history
+    assert HISTORY_COLUMNS <= set(history.columns)
+    assert history["epoch"].tolist() == [0, 1, 2, 3]
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert history["val_loss"].is_monotonic_decreasing
+    assert history["val_acc"].iloc[-1] >= 0.95
+    assert (history["lr"] == 0.5).all()  # no scheduler: constant rate
+    assert (history["epoch_seconds"] > 0).all()
+    assert accuracy(result.model, data) >= 0.95
+    assert not result.model.training
+    assert next(result.model.parameters()).device.type == "cpu"
+    assert result.stopped_early is False
+    assert result.resumed_from is None
+    assert result.seconds > 0
+    assert list(tmp_path.iterdir()) == []  # the finished run's checkpoints are cleaned up
+
+
+def test_fit_without_validation_data_trains_every_epoch_and_has_no_best_score(tmp_path):
+    """Without a validation set nothing is monitored: all epochs run, train_* only."""
+    data = blob_set(64)
+    result = fit(linear_model(), data, step=classification_step, name="no-val",
+                 fit_params=fit_params(tmp_path, max_epochs=2, early_stopping_patience=1),
+                 trainer_params=CPU)
+
+    assert result.history["epoch"].tolist() == [0, 1]
+    assert not any(column.startswith("val_") for column in result.history.columns)
+    assert result.best_score is None
+    assert result.stopped_early is False
+    assert accuracy(result.model, data) >= 0.9
+
+
+def test_a_step_without_loss_is_rejected(tmp_path):
+    """The step function must return a ``loss``; otherwise the error says so."""
+    data = blob_set(16)
+    with pytest.raises(KeyError, match="loss"):
+        fit(linear_model(), data, data, step=loss_less_step, name="no-loss",
+            fit_params=fit_params(tmp_path, max_epochs=1), trainer_params=CPU)
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not(tmp_path):
+    """fit seeds shuffling itself: same seed -> same weights, whatever the global RNG state."""
+    data = blob_set(64)
+    params = fit_params(tmp_path, max_epochs=2, batch_size=8, seed=7)
+
+    first = fit(linear_model(), data, data, step=classification_step, name="seeded",
+                fit_params=params, trainer_params=CPU)
+    torch.rand(100)  # disturb the global RNG between the two calls
+    second = fit(linear_model(), data, data, step=classification_step, name="seeded",
+                 fit_params=params, trainer_params=CPU)
+    other = fit(linear_model(), data, data, step=classification_step, name="seeded",
+                fit_params={**params, "seed": 8}, trainer_params=CPU)
+
+    for a, b in zip(first.model.state_dict().values(), second.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not all(
+        torch.equal(a, b) for a, b in zip(first.model.state_dict().values(), other.model.state_dict().values())
+    )
+
+
+def test_early_stopping_stops_when_the_monitored_metric_cannot_improve(tmp_path):
+    """With lr 0 val_loss never improves: patience 1 stops after 2 of 5 epochs."""
+    data = blob_set(64)
+    result = fit(linear_model(), data, data, step=classification_step, name="stuck",
+                 fit_params=fit_params(tmp_path, max_epochs=5, early_stopping_patience=1,
+                                       optimizer={"name": "SGD", "lr": 0.0}),
+                 trainer_params=CPU)
+
+    assert result.stopped_early is True
+    assert len(result.history) == 2 < 5
+    assert result.history["val_loss"].nunique() == 1
+
+
+@pytest.mark.parametrize(("monitor", "mode"), [("val_loss", "min"), ("val_acc", "max")])
+def test_best_epoch_weights_are_restored(tmp_path, monitor, mode):
+    """The returned model holds the best monitored epoch, not the last one.
+
+    The validation labels are the training labels flipped, so the better the model fits the
+    training data the worse its validation metric: the best epoch is an early one.
+    """
+    inputs, labels = blobs(128)
+    train, val = TensorDataset(inputs, labels), TensorDataset(inputs, 1 - labels)
+    result = fit(linear_model(), train, val, step=classification_step, name=f"best-{mode}",
+                 fit_params=fit_params(tmp_path, max_epochs=3, optimizer={"name": "SGD", "lr": 0.1},
+                                       monitor=monitor, mode=mode),
+                 trainer_params=CPU)
+
+    values = result.history[monitor]
+    best = values.min() if mode == "min" else values.max()
+    assert result.best_score == pytest.approx(best, abs=0)
+    assert best != values.iloc[-1], "precondition: the best epoch must not be the last one"
+    restored = mean_loss(result.model, val) if monitor == "val_loss" else accuracy(result.model, val)
+    assert restored == pytest.approx(best, rel=1e-5, abs=1e-6)
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
+    """A crash leaves last.ckpt behind; the same call again continues from it and cleans up."""
+    data = blob_set()
+    params = fit_params(tmp_path, max_epochs=4)
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(linear_model(), data, data, step=classification_step, name="resumable",
+            fit_params=params, trainer_params=CPU, callbacks=[FailAtEpochEnd(1)])
+    run_dirs = [path for path in tmp_path.iterdir() if path.is_dir()]
+    assert len(run_dirs) == 1 and run_dirs[0].name.startswith("resumable-")
+    last = run_dirs[0] / "last.ckpt"
+    assert last.is_file()
+    saved_epoch = torch.load(last, map_location="cpu", weights_only=False)["epoch"]
+
+    counter = EpochCounter()
+    result = fit(linear_model(), data, data, step=classification_step, name="resumable",
+                 fit_params=params, trainer_params=CPU, callbacks=[counter])
+
+    assert result.resumed_from == str(last)
+    assert counter.epochs == list(range(saved_epoch + 1, 4))  # continued, did not restart at 0
+    assert result.history["epoch"].tolist() == [0, 1, 2, 3]
+    assert result.history["val_acc"].iloc[-1] >= 0.9
+    assert not run_dirs[0].exists()
+
+
+def test_a_completed_run_leaves_nothing_to_resume(tmp_path):
+    """After a successful fit, an identical second fit starts from scratch."""
+    data = blob_set(64)
+    params = fit_params(tmp_path, max_epochs=1)
+    first = fit(linear_model(), data, data, step=classification_step, name="done",
+                fit_params=params, trainer_params=CPU)
+    counter = EpochCounter()
+    second = fit(linear_model(), data, data, step=classification_step, name="done",
+                 fit_params=params, trainer_params=CPU, callbacks=[counter])
+
+    assert first.resumed_from is None and second.resumed_from is None
+    assert counter.epochs == [0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gradient_clipping_bounds_the_applied_gradient_norm(tmp_path):
+    """gradient_clip_val caps the total norm of the gradients the optimizer applies."""
+    data = blob_set(64)
+    clip = 0.5
+    recorder = GradNormRecorder()
+    fit(linear_model(), data, data, step=scaled_step, name="clipped",
+        fit_params=fit_params(tmp_path, max_epochs=1, optimizer={"name": "SGD", "lr": 1e-4},
+                              gradient_clip_val=clip),
+        trainer_params=CPU, callbacks=[recorder])
+
+    assert len(recorder.before) == len(recorder.after) == 2  # 64 samples / batch 32
+    assert min(recorder.before) > 10 * clip  # unclipped, the gradients are far too large
+    assert max(recorder.after) <= clip + 1e-6
+    assert max(recorder.after) == pytest.approx(clip, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("fit_overrides", "trainer_params", "key"),
+    [
+        ({"epochs": 3}, CPU, "epochs"),
+        ({"batch_size": 0}, CPU, "batch_size"),
+        ({"mode": "up"}, CPU, "mode"),
+        ({"optimizer": {"name": "NoSuchOptimizer", "lr": 0.1}}, CPU, "optimizer.name"),
+        ({"optimizer": {"name": "SGD"}}, CPU, "optimizer.lr"),
+        ({"scheduler": {"name": "sawtooth"}}, CPU, "scheduler.name"),
+        ({}, {**CPU, "gpus": 1}, "gpus"),
+        ({}, {**CPU, "strategy": "ddp"}, "strategy"),
+    ],
+    ids=["unknown-fit-key", "batch-size-0", "mode-up", "unknown-optimizer", "missing-lr",
+         "unknown-scheduler", "unknown-trainer-key", "ddp-outside-torchrun"],
+)
+def test_bad_parameters_raise_a_value_error_naming_the_key(tmp_path, monkeypatch, fit_overrides,
+                                                           trainer_params, key):
+    """Every misconfiguration fails loudly with a ValueError that names the offending key."""
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)  # i.e. not launched by torchrun
+    data = blob_set(16)
+    with pytest.raises(ValueError, match=re.escape(key)):
+        fit(linear_model(), data, data, step=classification_step, name="bad",
+            fit_params=fit_params(tmp_path, max_epochs=1, **fit_overrides), trainer_params=trainer_params)
+
+
+# --------------------------------------------------------------------------- two processes
+def test_ddp_spawn_trains_with_two_processes_and_logs_once_per_epoch(tmp_path, mlflow_experiment):
+    """Two CPU processes: the caller gets the trained best weights back, and rank zero alone
+    writes the history and the MLflow metrics (one value per epoch, no duplicates)."""
+    data = blob_set(256)
+    model = linear_model(seed=3)
+    initial = copy.deepcopy(model.state_dict())
+    epochs = 2
+
+    tracking_uri, experiment_id = mlflow_experiment
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        result = fit(model, data, data, step=classification_step, name="ddp",
+                     fit_params=fit_params(tmp_path / "ckpt", max_epochs=epochs),
+                     trainer_params={"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn",
+                                     "progress_bar": False})
+
+    history = result.history
+    assert history["epoch"].tolist() == list(range(epochs))  # one row per epoch, no duplicates
+    # The best checkpoint was written (once, by rank zero) and loaded into the returned model.
+    assert result.best_score == history["val_loss"].min()
+    best_row = history.loc[history["val_loss"].idxmin()]
+    assert mean_loss(result.model, data) == pytest.approx(best_row["val_loss"], rel=1e-5)
+    assert accuracy(result.model, data) == pytest.approx(best_row["val_acc"], abs=1e-6)
+    assert best_row["val_acc"] >= 0.9
+    assert any(not torch.equal(initial[k], v) for k, v in result.model.state_dict().items())
+    assert not (tmp_path / "ckpt").exists() or list((tmp_path / "ckpt").iterdir()) == []
+
+    client = MlflowClient(tracking_uri)
+    for metric in ("val_loss", "val_acc", "train_loss", "lr", "epoch_seconds"):
+        logged = client.get_metric_history(run.info.run_id, f"ddp/{metric}")
+        assert sorted(m.step for m in logged) == list(range(epochs)), metric
+    val_loss = {m.step: m.value for m in client.get_metric_history(run.info.run_id, "ddp/val_loss")}
+    assert [val_loss[e] for e in range(epochs)] == pytest.approx(history["val_loss"].tolist())
