@@ -25,27 +25,26 @@ def history(epochs: int = 3, with_metric: bool = True) -> pd.DataFrame:
     return frame
 
 
-def test_training_curves_one_panel_per_model_losses_left_metrics_right():
-    """Two histories -> two panels (each with a twin axis); losses and metrics on separate axes."""
+def test_training_curves_loss_panel_above_metric_panel_per_model():
+    """Two histories -> a column each: losses on top, other metrics below, 1-based epochs."""
     figure = plotting.training_curves({"ae": history(), "clf": history(4)})
     assert isinstance(figure, Figure)
-    assert len(figure.axes) == 4  # two panels + their right-hand twins
-    panels = [ax for ax in figure.axes if ax.get_title()]
-    assert [ax.get_title() for ax in panels] == ["ae", "clf"]
-    for panel, epochs in zip(panels, (3, 4)):
-        twin = next(ax for ax in figure.axes if ax is not panel and ax.bbox.bounds == panel.bbox.bounds)
+    assert len(figure.axes) == 4  # 2 rows x 2 models
+    top = [ax for ax in figure.axes if ax.get_title()]
+    assert [ax.get_title() for ax in top] == ["ae", "clf"]
+    for panel, epochs in zip(top, (3, 4)):
         assert sorted(line.get_label() for line in panel.get_lines()) == ["train_loss", "val_loss"]
-        assert [line.get_label() for line in twin.get_lines()] == ["val_acc"]
-        assert list(panel.get_lines()[0].get_xdata()) == list(range(1, epochs + 1))  # 1-based epochs
-        assert len(panel.get_legend().get_texts()) == 3
+        assert list(panel.get_lines()[0].get_xdata()) == list(range(1, epochs + 1))
+    bottom = [ax for ax in figure.axes if not ax.get_title()]
+    assert all([line.get_label() for line in ax.get_lines()] == ["val_acc"] for ax in bottom)
 
 
-def test_training_curves_hides_the_metric_axis_when_there_are_only_losses():
-    """A history with losses only leaves the right-hand axis hidden."""
+def test_training_curves_with_losses_only_leaves_the_metric_panel_empty():
+    """A history with losses only draws nothing (and no legend) in the metric panel."""
     figure = plotting.training_curves({"ae": history(with_metric=False)})
-    panel, twin = figure.axes
-    assert len(panel.get_lines()) == 2 and twin.get_lines() == []
-    assert panel.get_visible() and not twin.get_visible()
+    loss_panel, metric_panel = figure.axes
+    assert len(loss_panel.get_lines()) == 2 and metric_panel.get_lines() == []
+    assert metric_panel.get_legend() is None
 
 
 def test_confusion_matrix_colours_rows_by_rate_and_writes_nonzero_counts():

@@ -15,25 +15,26 @@ from matplotlib.figure import Figure
 
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """One panel per fitted model: every train_*/val_* column of its history per epoch.
-
-    Losses and other metrics get separate axes (left and right) because their scales differ.
-    """
-    figure = Figure(figsize=(5.5 * len(histories), 4), layout="constrained")
-    axes = figure.subplots(1, len(histories), squeeze=False)[0]
-    for ax, (name, history) in zip(axes, histories.items()):
+    """Per fitted model, a column of two panels against epochs: losses on top, the other
+    train_*/val_* metrics below (train solid, validation dashed, same colour per metric)."""
+    figure = Figure(figsize=(5.5 * len(histories), 6.5), layout="constrained")
+    axes = figure.subplots(2, len(histories), squeeze=False, sharex="col")
+    for col, (name, history) in enumerate(histories.items()):
         epochs = history["epoch"] + 1
-        other = ax.twinx()
-        for column in sorted(c for c in history.columns if c.startswith(("train_", "val_"))):
-            target = ax if column.endswith("loss") else other
-            style = "-" if column.startswith("train_") else "--"
-            target.plot(epochs, history[column], style, marker="o", markersize=3, label=column)
-        ax.set(title=name, xlabel="epoch", ylabel="loss")
-        other.set_ylabel("metric")
-        handles = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="center right")
-        if not other.get_lines():
-            other.set_visible(False)
+        metrics = sorted({c.split("_", 1)[1] for c in history.columns if c.startswith(("train_", "val_"))})
+        for metric in metrics:
+            ax = axes[0, col] if metric == "loss" else axes[1, col]
+            colour = f"C{metrics.index(metric)}"
+            for stage, style in (("train", "-"), ("val", "--")):
+                if f"{stage}_{metric}" in history:
+                    ax.plot(epochs, history[f"{stage}_{metric}"], style, color=colour, marker="o",
+                            markersize=3, label=f"{stage}_{metric}")
+        axes[0, col].set(title=name, ylabel="loss")
+        axes[1, col].set(xlabel="epoch", ylabel="metric")
+        for ax in axes[:, col]:
+            ax.grid(alpha=0.3)
+            if ax.get_lines():
+                ax.legend(fontsize=8)
     return figure
 
 
