@@ -59,4 +59,4 @@ label-efficiency: install
 	$(BIN)/kedro run --pipeline=mnist_label_efficiency
 
 benchmark: install
-	$(BIN)/python benchmarks/training_core_throughput.py --samples 50000 --batch-size 128 --repeats 3
+	$(BIN)/python benchmarks/training_core_throughput.py --samples 20000 --batch-size 128 --repeats 3 --out data/08_reporting/training_core_throughput.json

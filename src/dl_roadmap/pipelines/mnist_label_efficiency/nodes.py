@@ -100,9 +100,7 @@ def label_efficiency_table(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
 
 def label_efficiency_figure(results: pd.DataFrame) -> Figure:
     """Test accuracy against labels per class, one line per encoder and recipe."""
-    frame = results.assign(
-        line=results["encoder"] + " / " + results["recipe"],
-        labels=results["n_labels"] / 10,
-    )
-    return line_plot(frame, "labels", "test_accuracy", "line", "label efficiency: pretrained vs scratch",
+    frame = results.assign(line=results["encoder"] + " / " + results["recipe"])
+    frame["labels per class"] = frame["n_labels"] / 10
+    return line_plot(frame, "labels per class", "test_accuracy", "line", "label efficiency: pretrained vs scratch",
                      logx=True, ylabel="test accuracy")
