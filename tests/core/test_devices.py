@@ -81,10 +81,9 @@ def test_num_threads_sets_torch_cpu_threads(restore_threads, not_torchrun):
     assert torch.get_num_threads() == wanted
 
 
-def test_inference_device_is_cpu_on_this_machine(not_torchrun):
-    """Without CUDA, both ``auto`` and ``cpu`` evaluate on the CPU."""
-    if torch.cuda.is_available():
-        pytest.skip("this check is about a CPU-only machine")
+def test_inference_device_is_cpu_without_cuda(monkeypatch, not_torchrun):
+    """Without CUDA, the defaults, ``auto`` and ``cpu`` all evaluate on the CPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert inference_device(None) == torch.device("cpu")
     assert inference_device({"accelerator": "auto"}) == torch.device("cpu")
     assert inference_device({"accelerator": "cpu"}) == torch.device("cpu")

@@ -86,11 +86,10 @@ def inference_device(params: dict[str, Any] | None) -> torch.device:
 
 def _several_processes(config: dict[str, Any]) -> bool:
     devices = config["devices"]
-    many_devices = (
-        (isinstance(devices, int) and (devices > 1 or devices == -1))
-        or (isinstance(devices, (list, tuple)) and len(devices) > 1)
-        or str(devices) == "-1"
-    )
+    if isinstance(devices, (list, tuple)):
+        many_devices = len(devices) > 1
+    else:  # an int, or a string such as "2" or "-1" (-1 = every device)
+        many_devices = str(devices).lstrip("-").isdigit() and (int(devices) > 1 or int(devices) == -1)
     return many_devices or int(config["num_nodes"]) > 1
 
 

@@ -64,13 +64,13 @@ def split_mnist(mnist_raw: dict[str, Any], params: dict[str, Any]) -> tuple[dict
     return splits, summary
 
 
-def _images(splits: dict[str, np.ndarray], split: str) -> torch.Tensor:
+def image_tensor(splits: dict[str, np.ndarray], split: str) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]."""
     return torch.from_numpy(splits[f"{split}_images"]).float().div_(255).unsqueeze(1)
 
 
 def _labelled(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
-    return TensorDataset(_images(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
+    return TensorDataset(image_tensor(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
 
 
 # --- steps (module level so that ddp_spawn workers can import them) ----------------------
@@ -122,7 +122,7 @@ def train_autoencoder(
     model = ConvAutoencoder(**params["model"])
     step = partial(reconstruction_step, denoising=params.get("denoising"), augment=params.get("augment"))
     result = fit(
-        model, TensorDataset(_images(splits, "train")), TensorDataset(_images(splits, "val")),
+        model, TensorDataset(image_tensor(splits, "train")), TensorDataset(image_tensor(splits, "val")),
         step=step, name="autoencoder", fit_params=params["fit"], trainer_params=trainer,
     )
     return result.model, result.history
@@ -159,7 +159,7 @@ def build_classifier(autoencoder: ConvAutoencoder, params: dict[str, Any], pretr
 def encode_images(autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], trainer: dict[str, Any]) -> dict[str, np.ndarray]:
     """Latent codes of every split (the autoencoder is frozen here)."""
     device = inference_device(trainer)
-    codes = {f"{s}_codes": predict(autoencoder.encoder, _images(splits, s), device) for s in ("train", "val", "test")}
+    codes = {f"{s}_codes": predict(autoencoder.encoder, image_tensor(splits, s), device) for s in ("train", "val", "test")}
     return {**codes, **{f"{s}_labels": splits[f"{s}_labels"] for s in ("train", "val", "test")}}
 
 
@@ -193,7 +193,7 @@ def evaluate_classifier(
     """
     from sklearn.metrics import precision_recall_fscore_support
 
-    logits = predict(classifier, _images(splits, "test"), inference_device(trainer))
+    logits = predict(classifier, image_tensor(splits, "test"), inference_device(trainer))
     predicted, truth = logits.argmax(1), splits["test_labels"]
     precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=range(10), zero_division=0)
     per_class = pd.DataFrame({"digit": range(10), "precision": precision, "recall": recall, "f1": f1, "support": support})
@@ -224,7 +224,7 @@ def mistakes_figure(predicted: np.ndarray, splits: dict[str, np.ndarray], params
 def reconstructions_figure(autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], params: dict[str, Any], ae_params: dict[str, Any]) -> Figure:
     """Test digits, their corrupted versions and the autoencoder's reconstructions."""
     torch.manual_seed(0)
-    clean = _images(splits, "test")[: int(params["n_images"])]
+    clean = image_tensor(splits, "test")[: int(params["n_images"])]
     noisy = corrupt(clean, **ae_params["denoising"]) if ae_params.get("denoising") else clean
     with torch.no_grad():
         rebuilt = torch.sigmoid(autoencoder.eval()(noisy))

@@ -23,7 +23,7 @@ from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import line_plot
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import build_classifier, classification_step
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import build_classifier, classification_step, image_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ def label_efficiency_sweep(
             training images each run sees, per budget), ``recipes`` (name -> augment,
             lr_scale, ...), ``classifier`` (head and fit parameters), ``seed``.
     """
-    images = torch.from_numpy(splits["train_images"]).float().div_(255).unsqueeze(1)
+    images, test_images = image_tensor(splits, "train"), image_tensor(splits, "test")
     labels = torch.from_numpy(splits["train_labels"]).long()
-    test_images = torch.from_numpy(splits["test_images"]).float().div_(255).unsqueeze(1)
+    device = inference_device(trainer)
     rows = []
     for per_class, seen in zip(params["labels_per_class"], params["images_seen"]):
         subset = balanced_subset(splits["train_labels"], per_class, params["seed"])
@@ -73,7 +73,7 @@ def label_efficiency_sweep(
                     name=f"label_efficiency/{per_class}/{recipe_name}/{'pretrained' if pretrained else 'scratch'}",
                     fit_params=fit_params, trainer_params=trainer,
                 )
-                predicted = predict(result.model, test_images, inference_device(trainer)).argmax(1)
+                predicted = predict(result.model, test_images, device).argmax(1)
                 accuracy = float((predicted == splits["test_labels"]).mean())
                 rows.append({
                     "labels_per_class": per_class, "n_labels": len(subset), "recipe": recipe_name,
@@ -91,10 +91,10 @@ def label_efficiency_table(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     wide = wide.reset_index()
     wide["gain_points"] = 100 * (wide["AE-pretrained"] - wide["from scratch"])
     metrics = {}
-    for row in wide.itertuples(index=False):
-        key = f"{row.labels_per_class}_per_class.{row.recipe}"
-        metrics[f"{key}.pretrained_accuracy"] = {"value": float(row[2]), "step": 0}
-        metrics[f"{key}.scratch_accuracy"] = {"value": float(row[3]), "step": 0}
+    for _, row in wide.iterrows():
+        key = f"{row['labels_per_class']}_per_class.{row['recipe']}"
+        metrics[f"{key}.pretrained_accuracy"] = {"value": float(row["AE-pretrained"]), "step": 0}
+        metrics[f"{key}.scratch_accuracy"] = {"value": float(row["from scratch"]), "step": 0}
     return wide, metrics
 
 
