@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import mlflow
 
@@ -66,3 +67,14 @@ def log_text_artifact(text: str, artifact_file: str) -> None:
         path.write_text(text)
         folder = str(Path(artifact_file).parent)
         mlflow.log_artifact(str(path), None if folder == "." else folder)
+
+
+@contextmanager
+def nested_run(run_name: str, tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A child MLflow run of the active run (one per Optuna trial, say); yields None and
+    logs nothing outside a tracked run. An exception ends the child run as FAILED."""
+    if mlflow.active_run() is None:
+        yield None
+        return
+    with mlflow.start_run(run_name=run_name, nested=True, tags=tags) as run:
+        yield run

@@ -19,7 +19,7 @@ from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import confusion_matrix_figure, image_grid, scatter_2d, training_curves
 from dl_roadmap.core.training import fit
-from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, DigitClassifier
+from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, ConvEncoder, DigitClassifier
 
 logger = logging.getLogger(__name__)
 DIGITS = [str(d) for d in range(10)]
@@ -135,8 +135,7 @@ def finetune_classifier(
     classifier = build_classifier(autoencoder, params, pretrained=True)
     result = fit(
         classifier, _labelled(splits, "train"), _labelled(splits, "val"),
-        step=partial(classification_step, augment=params.get("augment"),
-                     label_smoothing=float(params.get("label_smoothing", 0.0))),
+        step=classifier_step_for(params),
         name="classifier", fit_params=params["fit"], trainer_params=trainer,
     )
     return result.model, result.history
@@ -151,6 +150,31 @@ def build_classifier(autoencoder: ConvAutoencoder, params: dict[str, Any], pretr
     if not pretrained:
         encoder = type(encoder)(encoder.latent_dim, encoder.channels)
     return DigitClassifier(encoder, **params.get("model", {}))
+
+
+# --- what the shared tune/compress/explain stages need (core/stages/task.py) -------------
+
+
+def classifier_from_config(config: dict[str, Any], autoencoder: ConvAutoencoder) -> DigitClassifier:
+    """StageTask builder: a classifier on a copy of the pretrained encoder, or, with
+    ``pretrained: false``, on a fresh encoder shaped by ``encoder`` (latent_dim, channels;
+    default: the autoencoder's shape), as the distillation student uses."""
+    if config.get("pretrained", True):
+        return build_classifier(autoencoder, config, pretrained=True)
+    shape = {"latent_dim": autoencoder.encoder.latent_dim, "channels": autoencoder.encoder.channels,
+             **config.get("encoder", {})}
+    return DigitClassifier(ConvEncoder(int(shape["latent_dim"]), tuple(shape["channels"])), **config.get("model", {}))
+
+
+def classifier_step_for(config: dict[str, Any]) -> Any:
+    """StageTask step factory: the classification step with the config's augmentation and smoothing."""
+    return partial(classification_step, augment=config.get("augment"),
+                   label_smoothing=float(config.get("label_smoothing", 0.0)))
+
+
+def labelled_splits(splits: dict[str, np.ndarray]) -> dict[str, TensorDataset]:
+    """StageTask datasets: (image, label) pairs for train, val and test."""
+    return {split: _labelled(splits, split) for split in ("train", "val", "test")}
 
 
 # --- classify from the code ---------------------------------------------------------------

@@ -1,11 +1,32 @@
-"""mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate -> serve."""
+"""mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate -> serve,
+then the shared stages on the fine-tuned classifier: tune -> compress -> explain."""
 
 from kedro.pipeline import Node, Pipeline
 
+from dl_roadmap.core.stages import StageTask
+from dl_roadmap.core.stages.tune import tune_pipeline
 from dl_roadmap.pipelines.mnist_autoencoder import nodes
+
+AREA = "mnist_autoencoder"
+
+# What the shared stages need to rebuild, train and score the classifier
+# (its config is the `classifier` parameter block; `autoencoder` is the builder's base).
+CLASSIFIER_TASK = StageTask(
+    build_model=nodes.classifier_from_config,
+    make_step=nodes.classifier_step_for,
+    datasets=nodes.labelled_splits,
+    metric="acc",
+    direction="maximize",
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    return area_pipeline() + tune_pipeline(
+        CLASSIFIER_TASK, area=AREA, data="mnist_splits", config="params:classifier", base="autoencoder"
+    )
+
+
+def area_pipeline() -> Pipeline:
     return Pipeline(
         [
             Node(nodes.split_mnist, ["mnist_raw", "params:mnist"], ["mnist_splits", "mnist_ingest_summary"], name="split_mnist"),

@@ -1,0 +1,237 @@
+"""Nodes of the tune stage: search with Optuna, pick the best trial, retrain with it.
+
+Parameters (under ``<area>.tune`` in the area's parameters file)::
+
+    tune:
+      study: {...}              # core/stages/tune/study.py: name, storage, n_trials, sampler, pruner...
+      search_space: {...}       # core/stages/tune/search_space.py: dotted config path -> how to sample
+      trial:
+        train_limit: 10000      # trials train on the first N training items (null = all)
+        overrides: {fit.max_epochs: 3}   # config changes for trials only (a cheaper budget)
+
+Each trial trains through ``StageTask.train`` on one device, reports ``val_<metric>`` per
+epoch to the pruner and is a nested MLflow run of the pipeline's run. The final model is
+trained with the best parameters on the full training split and the area's own budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from matplotlib.figure import Figure
+from torch import nn
+from torch.utils.data import Subset
+
+from dl_roadmap.core.stages.task import StageTask, with_overrides
+from dl_roadmap.core.stages.tune.search_space import check_search_space, suggest
+from dl_roadmap.core.stages.tune.study import (
+    FINISHED, PruningCallback, build_pruner, build_sampler, open_storage, storage_url, study_config,
+)
+from dl_roadmap.core.tracking import log_metrics, nested_run
+
+logger = logging.getLogger(__name__)
+
+TRIAL_DEFAULTS: dict[str, Any] = {"train_limit": None, "overrides": {}}
+
+
+def optimize(
+    task: StageTask,
+    area: str,
+    data: Any,
+    config: dict[str, Any],
+    trainer: dict[str, Any],
+    study: dict[str, Any],
+    search_space: dict[str, Any],
+    trial: dict[str, Any] | None = None,
+    base: Any = None,
+) -> pd.DataFrame:
+    """Run trials until the study holds ``study.n_trials`` finished ones.
+
+    Several workers (other machines, other `kedro run`s) may run this node against one
+    PostgreSQL study at the same time; each stops when the study reaches the target.
+
+    Returns:
+        Every trial of the study so far (Optuna's trials dataframe).
+    """
+    settings = study_config(study)
+    space = check_search_space(search_space)
+    trial_params = _trial_config(trial)
+    for path in [*space, *trial_params["overrides"]]:
+        with_overrides(config, {path: None})  # a path through a non-mapping fails here, naming it
+    optuna_study = _open_study(area, settings, space, task.direction)
+    splits = task.splits(data)
+    if trial_params["train_limit"]:
+        splits = {**splits, "train": Subset(splits["train"], range(min(int(trial_params["train_limit"]), len(splits["train"]))))}
+    # Trials run on one device each: parallelism comes from workers, not from DDP.
+    trial_trainer = {**trainer, "devices": 1, "num_nodes": 1, "strategy": "auto"}
+    checkpoints = Path(config.get("fit", {}).get("checkpoint_dir") or "data/06_models/checkpoints") / f"{area}-{settings['name']}"
+
+    def objective(optuna_trial: optuna.Trial) -> float:
+        values = suggest(optuna_trial, space)
+        trial_config = with_overrides(config, {**trial_params["overrides"], **values})
+        # A retried trial continues the killed one's checkpoints (same parameters, same folder).
+        retry_of = _retried_trial_number(optuna_study, optuna_trial.number)
+        first_number = optuna_trial.number if retry_of is None else retry_of
+        tags = {"optuna.study": settings["name"], "optuna.trial_number": str(optuna_trial.number)}
+        with nested_run(f"trial-{optuna_trial.number}", tags=tags) as run:
+            if run is not None:
+                import mlflow
+
+                mlflow.log_params({**values, "retry_of": "" if retry_of is None else retry_of})
+            pruning = PruningCallback(optuna_trial, task.monitor)
+            result = task.train(
+                trial_config, splits, base, trial_trainer, name="trial", callbacks=[pruning],
+                fit_overrides={"checkpoint_dir": str(checkpoints / f"trial-{first_number}")},
+            )
+            state = "PRUNED" if pruning.pruned_at is not None else "COMPLETE"
+            if run is not None:
+                import mlflow
+
+                mlflow.set_tag("optuna.state", state)
+                log_metrics({f"trial_{task.monitor}": result.best_score, "trial_epochs": len(result.history)})
+        if state == "PRUNED":
+            raise optuna.TrialPruned(f"pruned after epoch {pruning.pruned_at}")
+        return float(result.best_score)
+
+    finished = _count(optuna_study, FINISHED)
+    remaining = settings["n_trials"] - finished
+    logger.info("Study %r: %d finished trial(s), target %d", settings["name"], finished, settings["n_trials"])
+    if remaining > 0:
+        optuna_study.optimize(
+            objective,
+            n_trials=remaining,
+            timeout=settings["timeout"],
+            callbacks=[optuna.study.MaxTrialsCallback(settings["n_trials"], states=FINISHED)],
+            show_progress_bar=False,
+        )
+    return optuna_study.trials_dataframe()
+
+
+def select_best(area: str, trials: pd.DataFrame, study: dict[str, Any]) -> dict[str, Any]:
+    """The best finished trial: its number, value and parameters (dotted config paths).
+
+    ``trials`` is only an input so that this runs after ``optimize``; the study itself
+    is read from storage, so it sees the trials of every worker.
+    """
+    del trials
+    optuna_study = load_study(area, study)
+    complete = optuna_study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        raise RuntimeError(f"study {optuna_study.study_name!r} has no complete trial; see its failed/pruned trials")
+    best = optuna_study.best_trial
+    logger.info("Best trial %d: value %.4f with %s", best.number, best.value, best.params)
+    return {"number": best.number, "value": float(best.value), "params": dict(best.params)}
+
+
+def apply_best(config: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+    """The area's config with the best trial's values in place."""
+    return with_overrides(config, best["params"])
+
+
+def retrain_best(
+    task: StageTask, data: Any, best_config: dict[str, Any], trainer: dict[str, Any], base: Any = None
+) -> tuple[nn.Module, pd.DataFrame, dict[str, dict[str, float]]]:
+    """Train the final model with the best configuration on the full training split.
+
+    Returns:
+        The model, its per-epoch history, and metrics (best validation and test value).
+    """
+    splits = task.splits(data)
+    result = task.train(best_config, splits, base, trainer, name="tuned")
+    test_value = task.evaluate(result.model, splits["test"], best_config)
+    metrics = {f"tuned_val_{task.metric}": result.best_score, f"tuned_test_{task.metric}": test_value}
+    logger.info("Retrained with the best parameters: %s", metrics)
+    return result.model, result.history, {k: {"value": float(v), "step": 0} for k, v in metrics.items()}
+
+
+def study_figures(area: str, trials: pd.DataFrame, study: dict[str, Any]) -> tuple[Figure, Figure, Figure]:
+    """Optuna's optimization history, parameter importances and slice plots."""
+    from optuna.visualization import matplotlib as optuna_plots
+
+    del trials
+    optuna_study = load_study(area, study)
+    figures = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", UserWarning)  # matplotlib's log-axis limit notices
+        for draw in (optuna_plots.plot_optimization_history, optuna_plots.plot_param_importances, optuna_plots.plot_slice):
+            try:
+                axes = draw(optuna_study)
+            except (ValueError, RuntimeError) as error:  # e.g. importances need two complete trials
+                figures.append(_message_figure(f"{draw.__name__}: {error}"))
+                continue
+            panels = np.ravel(axes) if isinstance(axes, np.ndarray) else [axes]
+            figure = panels[0].figure
+            # One panel per parameter in the slice plot: give each room for its tick labels.
+            figure.set_size_inches(max(6.4, 3.6 * len(panels) + 1.2), 4.8)
+            figures.append(figure)
+    return tuple(figures)
+
+
+def study_metrics(trials: pd.DataFrame, best: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Counts of trials by state and the best trial's value, for MLflow."""
+    counts = trials["state"].value_counts() if "state" in trials else pd.Series(dtype=int)
+    metrics = {
+        "best_trial_value": best["value"],
+        "best_trial_number": best["number"],
+        **{f"trials_{state.lower()}": int(counts.get(state, 0)) for state in ("COMPLETE", "PRUNED", "FAIL")},
+    }
+    return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def load_study(area: str, study: dict[str, Any]) -> optuna.Study:
+    """The study named in the parameters, from its storage (it must exist)."""
+    settings = study_config(study)
+    storage = open_storage(storage_url(settings, _default_dir(area)), settings)
+    return optuna.load_study(study_name=settings["name"], storage=storage)
+
+
+def _open_study(area: str, settings: dict[str, Any], space: dict[str, dict[str, Any]], direction: str) -> optuna.Study:
+    storage = open_storage(storage_url(settings, _default_dir(area)), settings)
+    return optuna.create_study(
+        study_name=settings["name"],
+        storage=storage,
+        sampler=build_sampler(settings["sampler"], space),
+        pruner=build_pruner(settings["pruner"]),
+        direction=direction,
+        load_if_exists=True,
+    )
+
+
+def _default_dir(area: str) -> Path:
+    return Path("data") / "07_model_output" / area / "tune"
+
+
+def _trial_config(params: dict[str, Any] | None) -> dict[str, Any]:
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(TRIAL_DEFAULTS))
+    if unknown:
+        raise ValueError(f"trial: unknown key(s) {unknown}; known keys are {sorted(TRIAL_DEFAULTS)}")
+    config = {**TRIAL_DEFAULTS, **params}
+    config["overrides"] = dict(config["overrides"] or {})
+    return config
+
+
+def _retried_trial_number(study: optuna.Study, number: int) -> int | None:
+    """The number of the killed trial this one retries, or None for a fresh trial."""
+    frozen = study.get_trials(deepcopy=False)[number]
+    return optuna.storages.RetryFailedTrialCallback.retried_trial_number(frozen)
+
+
+def _count(study: optuna.Study, states: tuple) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _message_figure(text: str) -> Figure:
+    figure = Figure(figsize=(6, 2))
+    figure.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    return figure
