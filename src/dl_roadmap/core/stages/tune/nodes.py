@@ -17,6 +17,8 @@ trained with the best parameters on the full training split and the area's own b
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from dl_roadmap.core.tracking import log_metrics, nested_run
 logger = logging.getLogger(__name__)
 
 TRIAL_DEFAULTS: dict[str, Any] = {"train_limit": None, "overrides": {}}
+
 
 
 def optimize(
@@ -90,6 +93,9 @@ def optimize(
                 fit_overrides={"checkpoint_dir": str(checkpoints / f"trial-{first_number}")},
             )
             state = "PRUNED" if pruning.pruned_at is not None else "COMPLETE"
+            # Which process ran it: useful when several machines share one study.
+            optuna_trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+            optuna_trial.set_user_attr("resumed_from_checkpoint", result.resumed_from is not None)
             if run is not None:
                 import mlflow
 
@@ -224,7 +230,7 @@ def _trial_config(params: dict[str, Any] | None) -> dict[str, Any]:
 def _retried_trial_number(study: optuna.Study, number: int) -> int | None:
     """The number of the killed trial this one retries, or None for a fresh trial."""
     frozen = study.get_trials(deepcopy=False)[number]
-    return optuna.storages.RetryFailedTrialCallback.retried_trial_number(frozen)
+    return optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(frozen)
 
 
 def _count(study: optuna.Study, states: tuple) -> int:

@@ -76,7 +76,7 @@ def open_storage(url: str, config: dict[str, Any]) -> optuna.storages.RDBStorage
         url,
         heartbeat_interval=config["heartbeat_seconds"],
         grace_period=2 * config["heartbeat_seconds"],
-        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=config["max_retries"]),
+        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=config["max_retries"]),
     )
 
 
