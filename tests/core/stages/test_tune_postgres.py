@@ -70,8 +70,7 @@ def test_two_workers_share_one_study_without_duplicates_or_losses(postgres_url, 
     target = 6
     workers = [
         subprocess.Popen(
-            # no sampler seed: two workers with one seed would propose the same parameters
-            [sys.executable, "-m", "tests.core.stages.tune_worker", postgres_url, "shared", str(target), "3", "none"],
+            [sys.executable, "-m", "tests.core.stages.tune_worker", postgres_url, "shared", str(target), "3"],
             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
@@ -90,3 +89,6 @@ def test_two_workers_share_one_study_without_duplicates_or_losses(postgres_url, 
     assert {trial.state for trial in trials} == {optuna.trial.TrialState.COMPLETE}, "no trial lost or left running"
     # Each worker stops once the study holds the target; one may finish a trial it had started.
     assert target <= len(trials) <= target + 1
+    # Both workers were given seed 0; on a shared server each mixes in its process id.
+    first_params = [min((t for t in trials if t.user_attrs["worker"] == w), key=lambda t: t.number).params for w in per_worker]
+    assert first_params[0] != first_params[1], "the two workers did not propose the same parameters"

@@ -31,5 +31,4 @@ def run(storage: str, name: str, n_trials: int, max_epochs: int, seed: int | Non
 
 if __name__ == "__main__":
     storage, name, n_trials, max_epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    seed = None if len(sys.argv) > 5 and sys.argv[5] == "none" else 0
-    run(storage, name, n_trials, max_epochs, seed)
+    run(storage, name, n_trials, max_epochs)

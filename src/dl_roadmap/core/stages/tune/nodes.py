@@ -202,11 +202,16 @@ def load_study(area: str, study: dict[str, Any]) -> optuna.Study:
 
 
 def _open_study(area: str, settings: dict[str, Any], space: dict[str, dict[str, Any]], direction: str) -> optuna.Study:
-    storage = open_storage(storage_url(settings, _default_dir(area)), settings)
+    url = storage_url(settings, _default_dir(area))
+    sampler = dict(settings["sampler"] or {})
+    if not url.startswith("sqlite") and sampler.get("seed") is not None:
+        # Workers sharing a server would all propose the same first parameters from one
+        # seed; each mixes in its process id (a single SQLite worker stays reproducible).
+        sampler["seed"] = int(sampler["seed"]) + os.getpid()
     return optuna.create_study(
         study_name=settings["name"],
-        storage=storage,
-        sampler=build_sampler(settings["sampler"], space),
+        storage=open_storage(url, settings),
+        sampler=build_sampler(sampler, space),
         pruner=build_pruner(settings["pruner"]),
         direction=direction,
         load_if_exists=True,

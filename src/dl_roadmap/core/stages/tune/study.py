@@ -18,6 +18,7 @@ The ``study`` parameter block::
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,25 @@ def open_storage(url: str, config: dict[str, Any]) -> optuna.storages.RDBStorage
     # Heartbeats and retries are marked experimental in Optuna; they are what makes a killed
     # worker's trial come back, so they are used on purpose.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    return optuna.storages.RDBStorage(
-        url,
-        heartbeat_interval=config["heartbeat_seconds"],
-        grace_period=2 * config["heartbeat_seconds"],
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=config["max_retries"]),
-    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=config["heartbeat_seconds"],
+                grace_period=2 * config["heartbeat_seconds"],
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=config["max_retries"]
+                ),
+            )
+        except SQLAlchemyError:
+            # Workers started together on an empty database race to create Optuna's
+            # tables; the loser finds them made on its next attempt.
+            if attempt == 2:
+                raise
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
 
 
 def build_sampler(params: dict[str, Any] | None, space: dict[str, dict[str, Any]]) -> optuna.samplers.BaseSampler:

@@ -1,0 +1,47 @@
+"""End to end: the shared stages inside mnist_autoencoder's --env test run."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+TUNE = "data/08_reporting/mnist_autoencoder/tune"
+
+
+def _child_runs(project, run):
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    return client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+
+
+def test_tune_stage_writes_study_best_params_and_final_model(mnist_autoencoder_run):
+    project, run = mnist_autoencoder_run
+    trials = pd.read_csv(project / TUNE / "trials.csv")
+    assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
+    study = optuna.load_study(study_name="classifier",
+                              storage=f"sqlite:///{project / 'data/07_model_output/mnist_autoencoder/tune/optuna.db'}")
+    assert len(study.trials) == 3, "the study lives in a SQLite file under data/"
+    best = json.loads((project / TUNE / "best_params.json").read_text())
+    assert best["number"] == study.best_trial.number and best["params"] == study.best_trial.params
+    config = json.loads((project / "data/07_model_output/mnist_autoencoder/tune/best_config.json").read_text())
+    assert config["fit"]["optimizer"]["lr"] == best["params"]["fit.optimizer.lr"]
+    assert config["model"]["dropout"] == best["params"]["model.dropout"]
+    assert list((project / "data/06_models/mnist_autoencoder/tuned_model.pt").glob("*/tuned_model.pt"))
+    for plot in ("optimization_history", "param_importances", "slice"):
+        assert (project / TUNE / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
+    assert 0.0 < run.data.metrics["tune.tuned_test_acc"] <= 1.0
+    assert run.data.metrics["tune.best_trial_value"] == best["value"]
+
+
+def test_each_trial_is_a_child_run_of_the_pipeline_run(mnist_autoencoder_run):
+    project, run = mnist_autoencoder_run
+    children = {child.info.run_name: child for child in _child_runs(project, run)}
+    assert {"trial-0", "trial-1", "trial-2"} <= set(children)
+    trial = children["trial-0"]
+    assert {"fit.optimizer.lr", "model.dropout", "label_smoothing"} <= set(trial.data.params)
+    assert "trial/val_acc" in trial.data.metrics
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "tune")}
+    assert {"tune/trials.csv", "tune/best_params.json", "tune/optimization_history.png"} <= artifacts
