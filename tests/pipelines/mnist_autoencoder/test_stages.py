@@ -45,3 +45,18 @@ def test_each_trial_is_a_child_run_of_the_pipeline_run(mnist_autoencoder_run):
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "tune")}
     assert {"tune/trials.csv", "tune/best_params.json", "tune/optimization_history.png"} <= artifacts
+
+
+def test_explain_stage_writes_maps_and_faithfulness(mnist_autoencoder_run):
+    project, run = mnist_autoencoder_run
+    explain = project / "data/08_reporting/mnist_autoencoder/explain"
+    table = pd.read_csv(explain / "faithfulness.csv").set_index("method")
+    assert list(table.index) == ["shap", "lime", "random"]
+    assert (table["n_examples"] == 10).all(), "one test image per digit in --env test"
+    for method in ("shap", "lime", "random"):
+        assert run.data.metrics[f"explain.{method}.deletion_auc"] == table.loc[method, "auc"]
+    for plot in ("attribution_maps", "deletion_curves"):
+        assert (explain / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "explain")}
+    assert {"explain/faithfulness.csv", "explain/attribution_maps.png"} <= artifacts

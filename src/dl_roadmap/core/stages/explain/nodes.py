@@ -1,0 +1,263 @@
+"""Nodes of the explain stage: pick test items -> SHAP -> LIME -> deletion curves -> report.
+
+Parameters (under ``<area>.explain`` in the area's parameters file; every key of a block
+may be left out, and then takes the default shown; the six entries themselves must exist,
+``{}`` being enough for a block)::
+
+    explain:
+      seed: 0                  # item choice, SHAP/LIME sampling, deletion tie-breaks, random orders
+      baseline: 0.0            # value of a removed pixel (LIME's hidden segments, deletion)
+      examples:
+        split: test            # train | val | test
+        per_class: 2           # items per true class (fewer where a class has fewer)
+      shap:
+        background: 100        # training items the expected gradients integrate from
+        n_samples: 200         # interpolation points per item
+        batch_size: 50         # gradients per forward/backward pass
+      lime:
+        num_samples: 1000      # perturbed images per item
+        cell: 4                # grid segmentation: square cell x cell patches
+        num_features: null     # segments LIME keeps weights for (null = all)
+        batch_size: 200        # perturbed images per forward pass
+      deletion:
+        steps: 20              # the curve is sampled at 0, 1/steps, ..., 100% removed
+        random_orders: 3       # random pixel orders per item, the reference curve
+
+The model must return class logits (N, classes) and the split must yield (input, integer
+class) pairs; inputs may be any image-like shape whose last two axes are (H, W). Work runs
+on CPU: a few dozen items take seconds to a minute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from dl_roadmap.core.stages.explain.attributions import attribution_figure, lime_maps, probabilities, shap_maps
+from dl_roadmap.core.stages.explain.faithfulness import deletion_curves, deletion_figure, faithfulness_table
+from dl_roadmap.core.stages.task import StageTask, targets_of
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "examples": {"split": "test", "per_class": 2},
+    "shap": {"background": 100, "n_samples": 200, "batch_size": 50},
+    "lime": {"num_samples": 1000, "cell": 4, "num_features": None, "batch_size": 200},
+    "deletion": {"steps": 20, "random_orders": 3},
+}
+METHODS = ("shap", "lime")
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_value(key: str, value: Any, where: str) -> None:
+    if key == "split":
+        if value not in ("train", "val", "test"):
+            raise ValueError(f"{where}: must be train, val or test, got {value!r}")
+    elif key == "num_features" and value is None:
+        return
+    elif not (_is_int(value) and value > 0):
+        raise ValueError(f"{where}: must be a positive integer, got {value!r}")
+
+
+def settings(params: Mapping[str, Any] | None, block: str, area: str) -> dict[str, Any]:
+    """The block's parameters over its defaults, checked; errors name the full key."""
+    where = f"{area}.explain.{block}"
+    params = {} if params is None else params
+    if not isinstance(params, Mapping):
+        raise ValueError(f"{where}: expected a mapping of settings, got {params!r}")
+    unknown = sorted(set(params) - set(DEFAULTS[block]))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(DEFAULTS[block])}")
+    merged = {**DEFAULTS[block], **params}
+    for key, value in merged.items():
+        _check_value(key, value, f"{where}.{key}")
+    return merged
+
+
+def _seed(seed: Any, area: str) -> int:
+    if not (_is_int(seed) and seed >= 0):
+        raise ValueError(f"{area}.explain.seed: must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _baseline(baseline: Any, area: str) -> float:
+    if isinstance(baseline, bool) or not isinstance(baseline, (int, float)) or not math.isfinite(baseline):
+        raise ValueError(f"{area}.explain.baseline: must be a finite number, got {baseline!r}")
+    return float(baseline)
+
+
+# --- nodes ------------------------------------------------------------------------------
+
+
+def select_examples(
+    task: StageTask, area: str, data: Any, model: nn.Module, params: dict[str, Any] | None, seed: int,
+) -> dict[str, np.ndarray]:
+    """Draw ``per_class`` items of each true class from the split and predict them.
+
+    Args:
+        task: the area's StageTask (turns ``data`` into splits).
+        area: the area's name, for error messages.
+        data: the area's catalog data.
+        model: trained classifier returning logits.
+        params: the ``examples`` block.
+        seed: the stage's seed.
+    Returns:
+        inputs (N, *item_shape) float32, labels, indices (into the split), predicted
+        classes and their probabilities, grouped by class.
+    """
+    config, seed = settings(params, "examples", area), _seed(seed, area)
+    dataset = task.splits(data)[config["split"]]
+    labels = targets_of(dataset).numpy()
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{area}.explain: the {config['split']} split must yield integer class targets, "
+                         f"got dtype {labels.dtype} and shape {labels.shape}")
+    rng = np.random.default_rng(seed)
+    indices = np.concatenate([
+        np.sort(rng.choice(np.flatnonzero(labels == c), size=min(config["per_class"], int((labels == c).sum())),
+                           replace=False))
+        for c in np.unique(labels)
+    ])
+    inputs = torch.stack([torch.as_tensor(dataset[int(i)][0]) for i in indices]).float().numpy()
+    if inputs.ndim < 3:
+        raise ValueError(f"{area}.explain: items must be image-like (..., H, W), got shape {inputs.shape[1:]}")
+    probs = probabilities(model, inputs)
+    predicted = probs.argmax(axis=1)
+    return {"inputs": inputs, "labels": labels[indices], "indices": indices, "predicted": predicted,
+            "probability": probs[np.arange(len(indices)), predicted]}
+
+
+def explain_with_shap(
+    task: StageTask, area: str, model: nn.Module, data: Any, examples: dict[str, np.ndarray],
+    params: dict[str, Any] | None, seed: int,
+) -> np.ndarray:
+    """SHAP (expected gradients) maps of each item's predicted class.
+
+    Args:
+        task: the area's StageTask (the background comes from its train split).
+        area: the area's name, for error messages.
+        model: trained classifier returning logits.
+        data: the area's catalog data.
+        examples: select_examples' output.
+        params: the ``shap`` block.
+        seed: the stage's seed.
+    Returns:
+        Attributions shaped like ``examples["inputs"]``.
+    """
+    config, seed = settings(params, "shap", area), _seed(seed, area)
+    train = task.splits(data)["train"]
+    rng = np.random.default_rng([seed, 1])  # a stream apart from select_examples' one
+    chosen = rng.choice(len(train), size=min(config["background"], len(train)), replace=False)
+    background = torch.stack([torch.as_tensor(train[int(i)][0]) for i in chosen]).float().numpy()
+    return shap_maps(model, examples["inputs"], background, examples["predicted"], n_samples=config["n_samples"],
+                     batch_size=config["batch_size"], seed=seed)
+
+
+def explain_with_lime(
+    area: str, model: nn.Module, examples: dict[str, np.ndarray], params: dict[str, Any] | None,
+    baseline: float, seed: int,
+) -> np.ndarray:
+    """LIME maps of each item's predicted class on a grid segmentation.
+
+    Args:
+        area: the area's name, for error messages.
+        model: trained classifier returning logits.
+        examples: select_examples' output.
+        params: the ``lime`` block.
+        baseline: value of a hidden segment.
+        seed: the stage's seed.
+    Returns:
+        Attributions shaped like ``examples["inputs"]``.
+    """
+    config, seed, baseline = settings(params, "lime", area), _seed(seed, area), _baseline(baseline, area)
+    return lime_maps(model, examples["inputs"], examples["predicted"], num_samples=config["num_samples"],
+                     cell=config["cell"], num_features=config["num_features"], batch_size=config["batch_size"],
+                     baseline=baseline, seed=seed)
+
+
+def collect_attributions(
+    examples: dict[str, np.ndarray], shap: np.ndarray, lime: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The explained items with both maps, saved together.
+
+    Args:
+        examples: select_examples' output.
+        shap: explain_with_shap's maps.
+        lime: explain_with_lime's maps.
+    Returns:
+        ``examples`` plus ``shap`` and ``lime`` arrays.
+    """
+    return {**examples, "shap": shap, "lime": lime}
+
+
+def measure_deletion(
+    area: str, model: nn.Module, attributions: dict[str, np.ndarray], params: dict[str, Any] | None,
+    baseline: float, seed: int,
+) -> pd.DataFrame:
+    """Deletion curves for SHAP, LIME and random pixel orders.
+
+    Args:
+        area: the area's name, for error messages.
+        model: trained classifier returning logits.
+        attributions: collect_attributions' output.
+        params: the ``deletion`` block.
+        baseline: value of a removed pixel.
+        seed: the stage's seed.
+    Returns:
+        Long table: method, example, repeat, step, fraction, probability.
+    """
+    config, seed, baseline = settings(params, "deletion", area), _seed(seed, area), _baseline(baseline, area)
+    return deletion_curves(model, attributions["inputs"], attributions["predicted"],
+                           {m: attributions[m] for m in METHODS}, steps=config["steps"], baseline=baseline,
+                           random_orders=config["random_orders"], seed=seed)
+
+
+def summarize_faithfulness(curves: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """Deletion AUCs per method (lower = more faithful) as a table and MLflow metrics.
+
+    Args:
+        curves: measure_deletion's output.
+    Returns:
+        The table (method, auc, auc_sem, random_auc, auc_gap, win_rate, ...) and
+        ``explain.<method>.deletion_auc`` metrics for shap, lime and random.
+    """
+    table = faithfulness_table(curves)
+    metrics = {f"explain.{row.method}.deletion_auc": {"value": float(row.auc), "step": 0}
+               for row in table.itertuples()}
+    return table, metrics
+
+
+def plot_attributions(attributions: dict[str, np.ndarray]) -> Figure:
+    """The first item of each class: image, SHAP map and LIME map of the predicted class.
+
+    Args:
+        attributions: collect_attributions' output.
+    Returns:
+        The figure.
+    """
+    labels = attributions["labels"]
+    columns = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+    return attribution_figure(attributions["inputs"], {"SHAP": attributions["shap"], "LIME": attributions["lime"]},
+                              labels, attributions["predicted"], attributions["probability"], columns)
+
+
+def plot_deletion(curves: pd.DataFrame, table: pd.DataFrame) -> Figure:
+    """Mean deletion curves per method.
+
+    Args:
+        curves: measure_deletion's output.
+        table: summarize_faithfulness' table.
+    Returns:
+        The figure.
+    """
+    return deletion_figure(curves, table)
