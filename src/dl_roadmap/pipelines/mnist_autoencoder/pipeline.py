@@ -4,6 +4,7 @@ then the shared stages on the fine-tuned classifier: tune -> compress -> explain
 from kedro.pipeline import Node, Pipeline
 
 from dl_roadmap.core.stages import StageTask
+from dl_roadmap.core.stages.compress import compress_pipeline
 from dl_roadmap.core.stages.explain import explain_pipeline
 from dl_roadmap.core.stages.tune import tune_pipeline
 from dl_roadmap.pipelines.mnist_autoencoder import nodes
@@ -26,6 +27,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return (
         area_pipeline()
         + tune_pipeline(CLASSIFIER_TASK, area=AREA, data="mnist_splits", config="params:classifier", base="autoencoder")
+        + compress_pipeline(CLASSIFIER_TASK, area=AREA, model=tuned, config=f"{AREA}.tune.best_config",
+                            data="mnist_splits", base="autoencoder")
         + explain_pipeline(CLASSIFIER_TASK, area=AREA, model=tuned, data="mnist_splits")
     )
 
