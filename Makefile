@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml requirements.lock constraints.txt
 	touch $(STAMP)
 
 # Debian packages used by the pipelines and tests: PostgreSQL (the distributed-tuning test
-# starts its own server on 127.0.0.1).
-SYSTEM_PACKAGES := postgresql
+# starts its own server on 127.0.0.1) and espeak-ng (it speaks the demo speech corpus).
+SYSTEM_PACKAGES := postgresql espeak-ng
 
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,0 +1,94 @@
+"""A Kedro dataset for JSON-lines audio manifests (NeMo's format), as a list of dict rows.
+
+Rows are kept as plain dicts, not a DataFrame: manifests are read line by line, rows may
+differ in their keys, and NeMo reads the file itself, so the written text must stay one JSON
+object per line exactly as the rows say. Saving writes a temporary file and renames it, so
+an interrupted save never leaves a half-written manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import fsspec
+from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+
+
+def _to_json(value: Any) -> Any:
+    """JSON for values json does not know: numpy scalars and paths."""
+    if hasattr(value, "item"):  # numpy scalar (e.g. a float32 duration)
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class AudioManifestDataset(AbstractVersionedDataset[list[dict[str, Any]], list[dict[str, Any]]]):
+    """A local JSON-lines file <-> ``list[dict]``, one dict per non-blank line.
+
+    Example catalog entry::
+
+        parakeet_train_manifest:
+          type: dl_roadmap.datasets.audio_manifest.AudioManifestDataset
+          filepath: data/05_model_input/parakeet/train_manifest.json
+    """
+
+    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None):
+        protocol, path = get_protocol_and_path(filepath, version)
+        if protocol != "file":
+            raise DatasetError(f"AudioManifestDataset writes local files only, got {filepath}")
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol)
+        self.metadata = metadata
+        super().__init__(filepath=PurePosixPath(path), version=version, exists_function=self._fs.exists,
+                         glob_function=self._fs.glob)
+
+    def load(self) -> list[dict[str, Any]]:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        rows = []
+        try:
+            with open(path, encoding="utf-8-sig") as file:
+                for number, line in enumerate(file, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise DatasetError(f"{path} line {number}: not valid JSON ({error.msg} at column "
+                                           f"{error.colno})") from error
+                    if not isinstance(row, dict):
+                        raise DatasetError(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
+                    rows.append(row)
+        except OSError as error:
+            raise DatasetError(f"could not read the manifest {path}: {error}") from error
+        return rows
+
+    def save(self, data: list[dict[str, Any]]) -> None:
+        if isinstance(data, Mapping) or not all(isinstance(row, Mapping) for row in data):
+            raise DatasetError(f"AudioManifestDataset saves a list of dicts, got {type(data).__name__} "
+                               f"({self._filepath})")
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as file:
+                for row in data:
+                    file.write(json.dumps(dict(row), ensure_ascii=False, default=_to_json) + "\n")
+        except (TypeError, ValueError) as error:
+            Path(tmp).unlink(missing_ok=True)
+            raise DatasetError(f"could not write the manifest {path}: {error}") from error
+        os.replace(tmp, path)
+
+    def _exists(self) -> bool:
+        try:
+            path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}
