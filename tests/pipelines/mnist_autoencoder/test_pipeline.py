@@ -40,7 +40,7 @@ def test_mlflow_run_has_params_metrics_and_artifacts(mnist_autoencoder_run):
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     history = client.get_metric_history(run.info.run_id, "autoencoder/val_loss")
     assert sorted(m.step for m in history) == [0, 1], "one value per epoch, step = epoch"
-    assert [m.step for m in client.get_metric_history(run.info.run_id, "classifier/val_acc")] == [0, 1]
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "tuned/val_acc")] == [0, 1], "final fine-tuning"
     artifacts = {a.path for folder in ("plots", "tables") for a in client.list_artifacts(run.info.run_id, folder)}
     assert {f"plots/{p}.png" for p in PLOTS} <= artifacts
     assert "tables/results.csv" in artifacts

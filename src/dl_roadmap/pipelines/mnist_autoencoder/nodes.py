@@ -128,19 +128,6 @@ def train_autoencoder(
     return result.model, result.history
 
 
-def finetune_classifier(
-    autoencoder: ConvAutoencoder, splits: dict[str, np.ndarray], params: dict[str, Any], trainer: dict[str, Any]
-) -> tuple[DigitClassifier, pd.DataFrame]:
-    """Fine-tune the pretrained encoder end to end with a small classification head."""
-    classifier = build_classifier(autoencoder, params, pretrained=True)
-    result = fit(
-        classifier, _labelled(splits, "train"), _labelled(splits, "val"),
-        step=classifier_step_for(params),
-        name="classifier", fit_params=params["fit"], trainer_params=trainer,
-    )
-    return result.model, result.history
-
-
 def build_classifier(autoencoder: ConvAutoencoder, params: dict[str, Any], pretrained: bool) -> DigitClassifier:
     """A classifier on a copy of the autoencoder's encoder, or on a freshly initialised
     encoder of the same shape (the from-scratch baseline)."""

@@ -1,5 +1,6 @@
-"""mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate -> serve,
-then the shared stages on the fine-tuned classifier: tune -> compress -> explain."""
+"""mnist_autoencoder: ingest -> autoencoder -> classifiers on its code; the fine-tuned
+classifier comes from the shared tune stage (Optuna, then the final training with the best
+values) -> evaluate -> serve, and the shared compress and explain stages take it from there."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -23,13 +24,18 @@ CLASSIFIER_TASK = StageTask(
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    tuned = f"{AREA}.tune.model"
+    # The classifier is the tune stage's final model: the `classifier` block is the starting
+    # point, the best trial's values replace what the search covers, and the area's
+    # evaluation, serving, compression and explanation all use that one model.
     return (
         area_pipeline()
-        + tune_pipeline(CLASSIFIER_TASK, area=AREA, data="mnist_splits", config="params:classifier", base="autoencoder")
-        + compress_pipeline(CLASSIFIER_TASK, area=AREA, model=tuned, config=f"{AREA}.tune.best_config",
+        + tune_pipeline(
+            CLASSIFIER_TASK, area=AREA, data="mnist_splits", config="params:classifier", base="autoencoder",
+            outputs={"model": "digit_classifier", "history": "classifier_history"},
+        )
+        + compress_pipeline(CLASSIFIER_TASK, area=AREA, model="digit_classifier", config=f"{AREA}.tune.best_config",
                             data="mnist_splits", base="autoencoder")
-        + explain_pipeline(CLASSIFIER_TASK, area=AREA, model=tuned, data="mnist_splits")
+        + explain_pipeline(CLASSIFIER_TASK, area=AREA, model="digit_classifier", data="mnist_splits")
     )
 
 
@@ -44,10 +50,6 @@ def area_pipeline() -> Pipeline:
             Node(nodes.encode_images, ["autoencoder", "mnist_splits", "params:trainer"], "mnist_codes", name="encode_images"),
             Node(nodes.evaluate_code_classifiers, ["mnist_codes", "params:code_classifiers"], "code_classifier_metrics",
                  name="evaluate_code_classifiers"),
-            Node(
-                nodes.finetune_classifier, ["autoencoder", "mnist_splits", "params:classifier", "params:trainer"],
-                ["digit_classifier", "classifier_history"], name="finetune_classifier",
-            ),
             Node(
                 nodes.evaluate_classifier, ["digit_classifier", "mnist_splits", "params:trainer"],
                 ["classifier_metrics", "classifier_per_class", "test_predictions"], name="evaluate_classifier",

@@ -8,7 +8,9 @@ from dl_roadmap.core.stages.task import StageTask, bind
 from dl_roadmap.core.stages.tune import nodes
 
 
-def tune_pipeline(task: StageTask, *, area: str, data: str, config: str, base: str | None = None) -> Pipeline:
+def tune_pipeline(
+    task: StageTask, *, area: str, data: str, config: str, base: str | None = None, outputs: dict[str, str] | None = None
+) -> Pipeline:
     """Optuna search -> best parameters -> final model, namespaced ``<area>.tune``.
 
     Args:
@@ -17,6 +19,8 @@ def tune_pipeline(task: StageTask, *, area: str, data: str, config: str, base: s
         data: catalog dataset that ``task.datasets`` turns into splits.
         config: the area's training config, as ``params:<key>``.
         base: optional catalog dataset handed to ``task.build_model``.
+        outputs: stage outputs the area names itself, e.g. ``{"model": "digit_classifier"}``
+            when the tuned model is the area's model; the others keep their stage names.
     Outputs (catalog names): ``<area>.tune.trials``, ``.best_params``, ``.best_config``,
     ``.model``, ``.history``, ``.metrics``, ``.study_metrics`` and the plots
     ``.optimization_history_plot``, ``.param_importances_plot``, ``.slice_plot``.
@@ -50,5 +54,6 @@ def tune_pipeline(task: StageTask, *, area: str, data: str, config: str, base: s
         stage,
         namespace=f"{area}.tune",
         inputs={"data": data, **({"base": base} if base else {})},
+        outputs=outputs or None,
         parameters={"params:trainer": "params:trainer", "params:config": config},
     )
