@@ -11,7 +11,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark
+.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark benchmark-tdt-loss
 
 $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,3 +74,6 @@ label-efficiency: install
 
 benchmark: install
 	$(BIN)/python benchmarks/training_core_throughput.py --samples 20000 --batch-size 128 --repeats 3 --out data/08_reporting/training_core_throughput.json
+
+benchmark-tdt-loss: install
+	$(BIN)/python benchmarks/tdt_loss_cpu.py --threads 1 --out data/08_reporting/benchmarks/tdt_loss_cpu.json

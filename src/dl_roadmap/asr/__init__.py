@@ -1,2 +1,3 @@
-"""Speech-recognition building blocks shared by the Parakeet pipelines: audio loading and
-resampling, text normalisation, manifest ingest and validation, the synthesized demo corpus."""
+"""Speech-recognition building blocks for the Parakeet pipelines: audio loading and
+resampling, text normalisation, manifest ingest and validation, the synthesized demo
+corpus, and a CPU implementation of the TDT transducer loss."""
