@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,40 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+class NemoImportRecorder(importlib.abc.MetaPathFinder):
+    """Refuses and records every import of NeMo while installed, even in a process where
+    other tests have imported NeMo already (their modules are hidden meanwhile)."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self._hidden: dict[str, Any] = {}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "nemo" or name.startswith("nemo."):
+            self.attempts.append(name)
+            raise ImportError(f"{name} was imported by a pipeline that must not need NeMo")
+        return None
+
+    def __enter__(self) -> NemoImportRecorder:
+        self._hidden = {name: sys.modules.pop(name) for name in list(sys.modules)
+                        if name == "nemo" or name.startswith("nemo.")}
+        sys.meta_path.insert(0, self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.meta_path.remove(self)
+        sys.modules.update(self._hidden)
+
+
 @pytest.fixture(scope="session")
 def mnist_autoencoder_run(project_copy: Path) -> tuple[Path, Any]:
-    """A plain `kedro run --env test` (the default pipeline) in the project copy, and its MLflow run."""
-    run_kedro(project_copy, pipeline=None)
+    """A plain `kedro run --env test` (the default pipeline) in the project copy, and its
+    MLflow run. NeMo imports are refused and recorded meanwhile (see test_pipeline.py)."""
+    with NemoImportRecorder() as recorder:
+        run_kedro(project_copy, pipeline=None)
     runs = mlflow_runs(project_copy, "mnist_autoencoder")
     assert len(runs) == 1, "one MLflow run, named after the pipeline"
+    assert not recorder.attempts, f"the default run imported {recorder.attempts}"
     return project_copy, runs[0]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import mlflow
 import numpy as np
@@ -65,4 +64,13 @@ def test_logged_model_serves_raw_images(mnist_autoencoder_run):
 
 
 def test_default_run_does_not_import_nemo(mnist_autoencoder_run):
-    assert "nemo" not in sys.modules, "mnist_autoencoder must start without NeMo"
+    """The session's default run happens under a NemoImportRecorder (tests/conftest.py),
+    whose attempts must stay empty; here the recorder itself is shown to catch an import."""
+    from tests.conftest import NemoImportRecorder
+
+    with NemoImportRecorder() as recorder:
+        try:
+            import nemo  # noqa: F401
+        except ImportError:
+            pass
+    assert recorder.attempts == ["nemo"]
