@@ -411,3 +411,13 @@ def test_small_corpus_is_16k_mono_speech(tmp_path: Path) -> None:
     assert (tmp_path / "corpus" / "corpus.json").stat().st_mtime_ns == stamp_time
     synthesize_corpus(tmp_path / "corpus", params, force=True)
     assert first_wav.read_bytes() == before
+
+
+def test_writing_an_unvalidated_row_names_it_and_leaves_no_file(tmp_path):
+    from dl_roadmap.asr.manifest import write_manifest
+
+    rows = [{"audio_filepath": str(tmp_path / "a.wav"), "text": "hello", "source": "in.json", "line": 3}]
+    target = tmp_path / "out" / "manifest.json"
+    with pytest.raises(ValueError, match=r"in\.json:3: row lacks \['duration'\]"):
+        write_manifest(rows, target)
+    assert not target.parent.exists() or not any(target.parent.iterdir()), "no partial or temporary file"

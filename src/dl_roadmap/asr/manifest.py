@@ -481,6 +481,10 @@ def to_manifest_records(rows: Iterable[Mapping[str, Any]], relative_to: str | Pa
     """
     records = []
     for row in rows:
+        missing = [key for key in ("audio_filepath", "duration", "text") if key not in row]
+        if missing:  # e.g. rows read from a manifest but not validated (duration is measured there)
+            where = f"{row.get('source', '?')}:{row.get('line', '?')}"
+            raise ValueError(f"{where}: row lacks {missing}; validate rows (validate_rows) before writing them")
         audio = os.path.abspath(row["audio_filepath"])
         if relative_to is not None:
             audio = Path(os.path.relpath(audio, os.path.abspath(relative_to))).as_posix()
@@ -501,9 +505,13 @@ def write_manifest(rows: Iterable[Mapping[str, Any]], path: str | Path, relative
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    records = to_manifest_records(rows, relative_to)  # a bad row fails here, before any file is touched
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as file:
-        for record in to_manifest_records(rows, relative_to):
-            file.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as file:
+            for record in records:
+                file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
