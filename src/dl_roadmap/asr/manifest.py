@@ -39,6 +39,7 @@ from dl_roadmap.asr.audio import (
     write_wav,
 )
 from dl_roadmap.asr.text import normalize_text, unknown_characters
+from dl_roadmap.core.files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -506,12 +507,7 @@ def write_manifest(rows: Iterable[Mapping[str, Any]], path: str | Path, relative
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     records = to_manifest_records(rows, relative_to)  # a bad row fails here, before any file is touched
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as file:
-            for record in records:
-                file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8") as file:
+        for record in records:
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from torch.utils.data import DataLoader
 from dl_roadmap.asr.manifest import MANIFEST_SUFFIXES, read_nemo_manifest
 from dl_roadmap.asr.nemo_config import MODEL_CLASSES, parakeet_config, parakeet_params
 from dl_roadmap.asr.tdt_loss import use_cpu_tdt_loss
+from dl_roadmap.core.files import atomic_write
 
 
 TOKENIZER_KINDS = ("bpe", "unigram", "char")
@@ -291,14 +291,8 @@ def save_nemo(model: nn.Module, path: str | Path) -> Path:
         The path written.
     """
     path = Path(path).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder (so the rename is atomic), and a .nemo suffix (NeMo packs by extension).
-    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}.nemo")
-    try:
+    with atomic_write(path) as partial:  # keeps the .nemo suffix NeMo packs by
         model.save_to(str(partial))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+
+from dl_roadmap.core.files import atomic_write
 
 
 def _to_json(value: Any) -> Any:
@@ -72,16 +74,12 @@ class AudioManifestDataset(AbstractVersionedDataset[list[dict[str, Any]], list[d
             raise DatasetError(f"AudioManifestDataset saves a list of dicts, got {type(data).__name__} "
                                f"({self._filepath})")
         path = get_filepath_str(self._get_save_path(), self._protocol)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
         try:
-            with open(tmp, "w", encoding="utf-8") as file:
+            with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8") as file:
                 for row in data:
                     file.write(json.dumps(dict(row), ensure_ascii=False, default=_to_json) + "\n")
         except (TypeError, ValueError) as error:
-            Path(tmp).unlink(missing_ok=True)
             raise DatasetError(f"could not write the manifest {path}: {error}") from error
-        os.replace(tmp, path)
 
     def _exists(self) -> bool:
         try:

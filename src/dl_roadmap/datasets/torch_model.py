@@ -6,13 +6,14 @@ leaves a broken model where a good one was; ``versioned: true`` keeps every run'
 
 from __future__ import annotations
 
-import os
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 import torch
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+
+from dl_roadmap.core.files import atomic_write
 
 
 class TorchModelDataset(AbstractVersionedDataset[torch.nn.Module, torch.nn.Module]):
@@ -41,10 +42,8 @@ class TorchModelDataset(AbstractVersionedDataset[torch.nn.Module, torch.nn.Modul
         if not isinstance(data, torch.nn.Module):
             raise DatasetError(f"TorchModelDataset saves torch.nn.Module objects, got {type(data).__name__}")
         path = get_filepath_str(self._get_save_path(), self._protocol)
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        torch.save(data, tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            torch.save(data, tmp)
 
     def _exists(self) -> bool:
         try:
