@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dl_roadmap.core.params import over_defaults
+
 DECODERS = ("tdt", "rnnt", "ctc", "hybrid_tdt_ctc", "hybrid_rnnt_ctc")
 
 # NeMo class per decoder kind (import path, so that this module stays NeMo-free).
@@ -81,10 +83,7 @@ def parakeet_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         ValueError: an unknown key or decoder, or sizes NeMo cannot build.
     """
     params = dict(params or {})
-    unknown = sorted(set(params) - set(PARAKEET_DEFAULTS))
-    if unknown:
-        raise ValueError(f"parakeet parameters: unknown key(s) {unknown}; known keys are {sorted(PARAKEET_DEFAULTS)}")
-    merged = {**PARAKEET_DEFAULTS, **params}
+    merged = over_defaults(params, PARAKEET_DEFAULTS, "parakeet parameters")
     spec = params.get("spec_augment", DEFAULT_SPEC_AUGMENT)
     merged["spec_augment"] = None if spec is None else {**DEFAULT_SPEC_AUGMENT, **spec}
     if merged["decoder"] not in DECODERS:

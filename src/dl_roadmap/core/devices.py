@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from dl_roadmap.core.params import over_defaults
+
 TRAINER_DEFAULTS: dict[str, Any] = {
     "accelerator": "auto",
     "devices": 1,
@@ -41,13 +43,7 @@ def trainer_config(params: dict[str, Any] | None) -> dict[str, Any]:
     Raises:
         ValueError: naming an unknown key, or the ``ddp`` strategy outside torchrun.
     """
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(TRAINER_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"trainer: unknown key(s) {unknown}; known keys are {sorted(TRAINER_DEFAULTS)}"
-        )
-    config = {**TRAINER_DEFAULTS, **params}
+    config = over_defaults(params, TRAINER_DEFAULTS, "trainer")
     if config["strategy"] in _RELAUNCHING_STRATEGIES and not _launched_by_torchrun():
         raise ValueError(
             "trainer.strategy: 'ddp' re-runs the command line once per device, which "

@@ -55,6 +55,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from dl_roadmap.core.devices import lightning_trainer_kwargs
 from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.tracking import RunHandle
 
 logger = logging.getLogger(__name__)
@@ -164,11 +165,7 @@ def fit(
 
 def fit_config(params: dict[str, Any] | None) -> dict[str, Any]:
     """``params`` over FIT_DEFAULTS; an unknown key is an error that names it."""
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(FIT_DEFAULTS))
-    if unknown:
-        raise ValueError(f"fit parameters: unknown key(s) {unknown}; known keys are {sorted(FIT_DEFAULTS)}")
-    config = {**FIT_DEFAULTS, **params}
+    config = over_defaults(params, FIT_DEFAULTS, "fit parameters")
     for key in ("max_epochs", "batch_size"):
         if not isinstance(config[key], int) or config[key] < 1:
             raise ValueError(f"fit parameters: {key} must be a positive integer, got {config[key]!r}")

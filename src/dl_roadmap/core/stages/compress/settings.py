@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.training import FIT_DEFAULTS
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -28,11 +29,7 @@ def settings(block: str, params: dict[str, Any] | None) -> dict[str, Any]:
     params = dict(params or {})
     if block == "finetune":
         return check_fit("finetune", params)
-    defaults = DEFAULTS[block]
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise ValueError(f"compress.{block}: unknown key(s) {unknown}; known keys are {sorted(defaults)}")
-    merged = {**copy.deepcopy(defaults), **params}
+    merged = over_defaults(params, DEFAULTS[block], f"compress.{block}")
     if "fit" in merged:
         merged["fit"] = check_fit(f"{block}.fit", merged["fit"])
     _CHECKS[block](block, merged)

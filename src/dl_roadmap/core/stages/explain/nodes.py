@@ -40,6 +40,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages.explain.attributions import attribution_figure, lime_maps, probabilities, shap_maps
 from dl_roadmap.core.stages.explain.faithfulness import deletion_curves, deletion_figure, faithfulness_table
 from dl_roadmap.core.stages.task import StageTask, targets_of
@@ -76,10 +77,7 @@ def settings(params: Mapping[str, Any] | None, block: str, area: str) -> dict[st
     params = {} if params is None else params
     if not isinstance(params, Mapping):
         raise ValueError(f"{where}: expected a mapping of settings, got {params!r}")
-    unknown = sorted(set(params) - set(DEFAULTS[block]))
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(DEFAULTS[block])}")
-    merged = {**DEFAULTS[block], **params}
+    merged = over_defaults(params, DEFAULTS[block], where)
     for key, value in merged.items():
         _check_value(key, value, f"{where}.{key}")
     return merged

@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import Subset
 
+from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages.task import StageTask, with_overrides
 from dl_roadmap.core.stages.tune.search_space import check_search_space, suggest
 from dl_roadmap.core.stages.tune.study import (
@@ -223,11 +224,7 @@ def _default_dir(area: str) -> Path:
 
 
 def _trial_config(params: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(TRIAL_DEFAULTS))
-    if unknown:
-        raise ValueError(f"trial: unknown key(s) {unknown}; known keys are {sorted(TRIAL_DEFAULTS)}")
-    config = {**TRIAL_DEFAULTS, **params}
+    config = over_defaults(params, TRIAL_DEFAULTS, "trial")
     config["overrides"] = dict(config["overrides"] or {})
     return config
 

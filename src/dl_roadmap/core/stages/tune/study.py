@@ -26,6 +26,7 @@ from typing import Any
 import lightning.pytorch as L
 import optuna
 
+from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages.tune.search_space import grid_values
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,7 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 def study_config(params: dict[str, Any] | None) -> dict[str, Any]:
     """``params`` over STUDY_DEFAULTS; unknown keys and bad values are errors naming the key."""
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(STUDY_DEFAULTS))
-    if unknown:
-        raise ValueError(f"study: unknown key(s) {unknown}; known keys are {sorted(STUDY_DEFAULTS)}")
-    config = {**STUDY_DEFAULTS, **params}
+    config = over_defaults(params, STUDY_DEFAULTS, "study")
     if not isinstance(config["n_trials"], int) or config["n_trials"] < 1:
         raise ValueError(f"study.n_trials: must be a positive integer, got {config['n_trials']!r}")
     if not isinstance(config["heartbeat_seconds"], int) or config["heartbeat_seconds"] < 1:
