@@ -22,6 +22,7 @@ user's text needs other tokens, ``adapt_tokenizer``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import io
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from dl_roadmap.asr.data import tokenize_texts
 from dl_roadmap.asr.manifest import MANIFEST_SUFFIXES, read_nemo_manifest
 from dl_roadmap.asr.nemo_config import MODEL_CLASSES, parakeet_config, parakeet_params
 from dl_roadmap.asr.tdt_loss import use_cpu_tdt_loss
@@ -403,13 +405,19 @@ def asr_step(model: nn.Module, batch: Sequence[Tensor]) -> dict[str, Tensor]:
     Args:
         model: a NeMo ASR model (BPE or character vocabulary).
         batch: NeMo's audio-text batch: signal (B, samples), signal lengths, transcript
-            token ids (B, U), transcript lengths (a fifth entry, sample ids, is ignored).
+            token ids (B, U), transcript lengths (a fifth entry, sample ids, is ignored);
+            or ``(signal, lengths, texts)`` from ``asr.data``, tokenized here by the model.
 
     Returns:
         ``loss`` (with gradient in training mode); hybrids add ``transducer_loss`` and
         ``ctc_loss``; evaluation mode adds ``wer``, ``word_errors`` and ``words``.
     """
-    signal, signal_len, transcript, transcript_len = batch[:4]
+    if len(batch) == 3 and isinstance(batch[2], (list, tuple)):  # (signal, lengths, texts): asr/data.py
+        signal, signal_len = batch[0], batch[1]
+        transcript, transcript_len = tokenize_texts(model, batch[2])
+        transcript, transcript_len = transcript.to(signal.device), transcript_len.to(signal.device)
+    else:
+        signal, signal_len, transcript, transcript_len = batch[:4]
     encoded, encoded_len = _encode(model, signal, signal_len)
     out: dict[str, Tensor] = {}
     if not hasattr(model, "joint"):  # CTC model
@@ -583,7 +591,10 @@ def transcribe(model: nn.Module, audio: str | Path | Sequence[str | Path], batch
         with open_dict(model.cfg):
             model.cfg.validation_ds = {"use_start_end_token": False}
     # NeMo's non-Lhotse loader keeps the input order; no worker processes on CPU.
-    outputs = model.transcribe(paths, batch_size=int(batch_size), num_workers=0, verbose=False, use_lhotse=False)
+    options = {"batch_size": int(batch_size), "num_workers": 0, "verbose": False}
+    if "use_lhotse" in inspect.signature(model.transcribe).parameters:  # transducer classes only, in NeMo 3.0
+        options["use_lhotse"] = False
+    outputs = model.transcribe(paths, **options)
     if isinstance(outputs, tuple):  # some model classes return (best, all) hypotheses
         outputs = outputs[0]
     return [" ".join(str(getattr(item, "text", item)).split()) for item in outputs]

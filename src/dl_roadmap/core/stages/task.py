@@ -45,6 +45,12 @@ class StageTask:
     datasets: Callable[[Any], Splits]
     metric: str = "acc"
     direction: Literal["maximize", "minimize"] = "maximize"
+    # Optional: (dataset, config, shuffle) -> DataLoader, for data the default batching
+    # cannot stack (variable-length audio...); None batches with fit's batch_size.
+    loader: Callable[[Dataset, dict[str, Any], bool], DataLoader] | None = None
+    # Optional: config -> extra Lightning callbacks every training of this config needs
+    # (e.g. unfreezing an encoder after N steps).
+    callbacks: Callable[[dict[str, Any]], list] | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in ("maximize", "minimize"):
@@ -85,24 +91,30 @@ class StageTask:
         if "fit" not in config:
             raise KeyError("the area's config needs a 'fit' entry (core.training.fit parameters)")
         fit_params = {**config["fit"], "monitor": self.monitor, "mode": self.mode, **(fit_overrides or {})}
+        train, val = splits["train"], splits["val"]
+        if self.loader is not None:
+            train, val = self.loader(train, config, True), self.loader(val, config, False)
+        extra = list(self.callbacks(config)) if self.callbacks is not None else []
         return fit(
             model if model is not None else self.build_model(config, base),
-            splits["train"],
-            splits["val"],
+            train,
+            val,
             step=step or self.make_step(config),
             name=name,
             fit_params=fit_params,
             trainer_params=trainer,
-            callbacks=callbacks,
+            callbacks=extra + list(callbacks or []),
         )
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module, dataset: Dataset, config: dict[str, Any], batch_size: int = 512) -> float:
-        """The mean of the step's ``metric`` over ``dataset`` (model in eval mode, on CPU)."""
+        """The mean of the step's ``metric`` over ``dataset`` (model in eval mode, on CPU),
+        batched by the task's ``loader`` when it has one."""
         step = self.make_step(config)
         model = model.eval()
         total, count = 0.0, 0
-        for batch in DataLoader(dataset, batch_size=batch_size):
+        batches = self.loader(dataset, config, False) if self.loader is not None else DataLoader(dataset, batch_size=batch_size)
+        for batch in batches:
             size = len(batch[0])
             total += float(step(model, batch)[self.metric]) * size
             count += size
