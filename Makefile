@@ -11,7 +11,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency benchmark benchmark-tdt-loss
+.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency parakeet benchmark benchmark-tdt-loss
 
 $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ mnist-idx: install
 
 label-efficiency: install
 	$(BIN)/kedro run --pipeline=mnist_label_efficiency
+
+# Fine-tune the offline Parakeet demo (speaks the corpus and trains the base the first time).
+parakeet: install
+	$(BIN)/kedro run --pipeline=parakeet_finetune
 
 benchmark: install
 	$(BIN)/python benchmarks/training_core_throughput.py --samples 20000 --batch-size 128 --repeats 3 --out data/08_reporting/training_core_throughput.json

@@ -68,6 +68,16 @@ def mnist_autoencoder_run(project_copy: Path) -> tuple[Path, Any]:
     return project_copy, runs[0]
 
 
+@pytest.fixture(scope="session")
+def parakeet_finetune_run(project_copy: Path) -> tuple[Path, Any]:
+    """`kedro run --pipeline=parakeet_finetune --env test` in the project copy (demo corpus,
+    tiny offline base, two trials, final fine-tuning, evaluation) and its MLflow run."""
+    run_kedro(project_copy, pipeline="parakeet_finetune")
+    runs = mlflow_runs(project_copy, "parakeet_finetune")
+    assert len(runs) == 1, "one MLflow run, named after the pipeline"
+    return project_copy, runs[0]
+
+
 def run_kedro(project: Path, pipeline: str | None, env: str = "test", params: dict[str, Any] | None = None) -> dict[str, Any]:
     """``kedro run [--pipeline=X] --env <env>`` through KedroSession, from inside ``project``."""
     from kedro.framework.session import KedroSession
