@@ -193,6 +193,22 @@ def test_fit_without_validation_data_trains_every_epoch_and_has_no_best_score(tm
     assert accuracy(result.model, data) >= 0.9
 
 
+def mode_recording_step(model: nn.Module, batch) -> dict[str, torch.Tensor]:
+    out = classification_step(model, batch)
+    return {**out, "in_training_mode": torch.tensor(float(model.training))}
+
+
+def test_a_model_given_in_eval_mode_trains_in_training_mode(tmp_path):
+    """A model restored from disk arrives in evaluation mode; its training steps must still
+    run in training mode (dropout, augmentation) and its validation steps in evaluation."""
+    model = nn.Sequential(nn.Dropout(0.1), nn.Linear(2, 2)).eval()
+    data = blob_set(64)
+    result = fit(model, data, data, step=mode_recording_step, name="modes",
+                 fit_params=fit_params(tmp_path, max_epochs=2), trainer_params=CPU)
+    assert result.history["train_in_training_mode"].tolist() == [1.0, 1.0]
+    assert result.history["val_in_training_mode"].tolist() == [0.0, 0.0]
+
+
 def test_a_step_without_loss_is_rejected(tmp_path):
     """The step function must return a ``loss``; otherwise the error says so."""
     data = blob_set(16)

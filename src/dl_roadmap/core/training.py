@@ -133,6 +133,10 @@ def fit(
         num_sanity_val_steps=0,
         enable_model_summary=False,
     )
+    # Lightning only restores modes around validation, so a model that arrives in evaluation
+    # mode (restored from disk, returned by an earlier fit) would train without dropout or
+    # augmentation: training starts in training mode.
+    model.train()
     module = _StepModule(model, step, config["optimizer"], config["scheduler"])
     started = time.perf_counter()
     trainer.fit(
