@@ -28,7 +28,7 @@ from dl_roadmap.asr.model import asr_step, freeze_encoder, restore_nemo
 from dl_roadmap.asr.nemo_config import DEFAULT_SPEC_AUGMENT
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages import StageTask
-from dl_roadmap.core.training import StepFn
+from dl_roadmap.core.training import StepFn, fit_config
 
 FINETUNE_DEFAULTS: dict[str, Any] = {
     "freeze_encoder_steps": 0,
@@ -147,8 +147,8 @@ def finetune_loader(dataset: Dataset, config: dict[str, Any], shuffle: bool) -> 
     config = finetune_config(config)
     if isinstance(dataset, Subset):
         dataset = AudioTextDataset([dataset.dataset.rows[i] for i in dataset.indices])
-    fit = config["fit"]
-    return audio_loader(dataset, int(fit.get("batch_size", 8)), shuffle, seed=int(fit.get("seed", 0)),
+    fit = fit_config(config["fit"])  # fit's own defaults, so the loader and fit agree
+    return audio_loader(dataset, int(fit["batch_size"]), shuffle, seed=int(fit["seed"]),
                         bucketing=bool(config["batching"]["bucketing"]),
                         max_batch_seconds=config["batching"]["max_batch_seconds"])
 

@@ -25,7 +25,7 @@ from dl_roadmap.asr.manifest import read_nemo_manifest
 from dl_roadmap.asr.model import asr_step, build_parakeet, measure, save_nemo, train_tokenizer
 from dl_roadmap.core.files import atomic_write
 from dl_roadmap.core.params import over_defaults
-from dl_roadmap.core.training import fit
+from dl_roadmap.core.training import fit, fit_config
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ def train_offline_base(corpus: dict[str, str], params: dict[str, Any], trainer: 
     tokenizer = train_tokenizer([row["text"] for row in train_rows], folder / "tokenizer",
                                 **params["tokenizer"])
     model = build_parakeet(params["model"], tokenizer)
-    fit_params = {"monitor": "val_wer", "mode": "min", **params["fit"]}
-    batch_size, seed = int(fit_params.get("batch_size", 8)), int(fit_params.get("seed", 0))
+    fit_params = fit_config({"monitor": "val_wer", "mode": "min", **params["fit"]})
+    batch_size, seed = fit_params["batch_size"], fit_params["seed"]
     result = fit(model, audio_loader(AudioTextDataset(train_rows), batch_size, True, seed=seed),
                  audio_loader(AudioTextDataset(val_rows), batch_size, False), step=asr_step, name="base",
                  fit_params=fit_params, trainer_params=trainer)
