@@ -51,6 +51,13 @@ def test_build_optimizer_uses_the_named_class_case_insensitively_with_its_argume
     assert param_ids(optimizer.param_groups[0]["params"]) == param_ids(model.parameters())
 
 
+def test_a_dotted_name_imports_an_optimizer_written_elsewhere():
+    """``package.module.Class``: any torch.optim.Optimizer subclass, by import path."""
+    optimizer = build_optimizer(nn.Linear(3, 2), {"name": "torch.optim.sgd.SGD", "lr": 0.3, "momentum": 0.5})
+    assert type(optimizer) is torch.optim.SGD
+    assert optimizer.param_groups[0]["momentum"] == 0.5
+
+
 def test_lr_scale_gives_the_named_submodule_its_own_group_at_a_scaled_rate():
     """lr_scale {encoder: 0.1}: encoder at lr*0.1, everything else trainable at lr, frozen left out."""
     model = EncoderHead()
@@ -73,8 +80,10 @@ def test_lr_scale_gives_the_named_submodule_its_own_group_at_a_scaled_rate():
         ({"name": "NoSuchOptimizer", "lr": 0.1}, "optimizer.name"),
         ({"name": "SGD"}, "optimizer.lr"),
         ({"name": "SGD", "lr": 0.1, "lr_scale": {"decoder": 0.1}}, "decoder"),
+        ({"name": "no_such_module.Adam", "lr": 0.1}, "cannot import"),
+        ({"name": "torch.nn.Linear", "lr": 0.1}, "not a torch.optim.Optimizer subclass"),
     ],
-    ids=["unknown-name", "missing-lr", "unknown-submodule"],
+    ids=["unknown-name", "missing-lr", "unknown-submodule", "unknown-module", "not-an-optimizer"],
 )
 def test_build_optimizer_rejects_bad_parameters(params, key):
     """Unknown optimizer, missing lr and an lr_scale for a missing submodule are ValueErrors."""

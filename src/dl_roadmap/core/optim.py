@@ -2,11 +2,13 @@
 
     optimizer: {name: AdamW, lr: 0.001, weight_decay: 0.0001}   # any torch.optim class
     optimizer: {name: AdamW, lr: 0.001, lr_scale: {encoder: 0.3}} # slower rate for a submodule
+    optimizer: {name: my_package.optimizers.MyAdam, lr: 0.001}     # an Optimizer subclass by import path
     scheduler: {name: onecycle, pct_start: 0.2}                  # none | onecycle | cosine | step
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any
 
@@ -19,19 +21,16 @@ SCHEDULERS = ("none", "onecycle", "cosine", "step")
 def build_optimizer(model: nn.Module, params: dict[str, Any]) -> torch.optim.Optimizer:
     """``torch.optim.<name>(model.parameters(), **rest)``; the name is case-insensitive.
 
+    A dotted name (``package.module.Class``) is imported instead: an optimizer written
+    elsewhere, as long as it subclasses ``torch.optim.Optimizer``.
+
     ``lr_scale`` maps a submodule name (``model.<name>``) to a factor of ``lr`` for its
     parameters: fine-tuning a pretrained part more gently than a fresh head.
     """
     params = dict(params)
     name = params.pop("name", "AdamW")
     lr_scale = dict(params.pop("lr_scale", None) or {})
-    by_lower = {
-        key.lower(): value
-        for key, value in vars(torch.optim).items()
-        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
-    }
-    if name.lower() not in by_lower:
-        raise ValueError(f"optimizer.name: unknown optimizer {name!r}; try one of {sorted(by_lower)}")
+    optimizer_class = _optimizer_class(name)
     if "lr" not in params:
         raise ValueError("optimizer.lr: missing learning rate")
     groups, claimed = [], set()
@@ -43,7 +42,27 @@ def build_optimizer(model: nn.Module, params: dict[str, Any]) -> torch.optim.Opt
         groups.append({"params": group, "lr": params["lr"] * float(factor), "name": prefix})
     rest = [p for p in model.parameters() if p.requires_grad and id(p) not in claimed]
     groups.append({"params": rest, "name": "base"})
-    return by_lower[name.lower()]([g for g in groups if g["params"]], **params)
+    return optimizer_class([g for g in groups if g["params"]], **params)
+
+
+def _optimizer_class(name: str) -> type[torch.optim.Optimizer]:
+    if "." in name:
+        module_name, _, class_name = name.rpartition(".")
+        try:
+            found = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"optimizer.name: cannot import {name!r} ({error})") from error
+        if not (isinstance(found, type) and issubclass(found, torch.optim.Optimizer)):
+            raise ValueError(f"optimizer.name: {name!r} is not a torch.optim.Optimizer subclass")
+        return found
+    by_lower = {
+        key.lower(): value
+        for key, value in vars(torch.optim).items()
+        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+    }
+    if name.lower() not in by_lower:
+        raise ValueError(f"optimizer.name: unknown optimizer {name!r}; try one of {sorted(by_lower)}")
+    return by_lower[name.lower()]
 
 
 def build_scheduler(
