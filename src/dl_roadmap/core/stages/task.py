@@ -24,6 +24,8 @@ return class logits of shape (N, classes).
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
@@ -158,14 +160,20 @@ def targets_of(dataset: Dataset, limit: int | None = None) -> torch.Tensor:
 
 
 def bind(function: Callable[..., Any], *args: Any) -> Callable[..., Any]:
-    """``functools.partial(function, *args)`` that keeps the function's name and docstring,
-    so Kedro and kedro-viz show ``optimize`` rather than ``<partial>``. (Not
-    ``functools.wraps``: its ``__wrapped__`` would make Kedro see the unbound signature.)"""
-    from functools import partial
+    """``function`` with its first arguments fixed, as a node function: it keeps the name
+    and docstring (kedro-viz shows ``optimize``, not ``<partial>``), the signature of the
+    remaining arguments (what Kedro matches the node's inputs against) and their type hints
+    (what Kedro's parameter validation reads; a ``functools.partial`` has none, and Kedro
+    warns about every such node)."""
+    signature = inspect.signature(function)
+    remaining = list(signature.parameters.values())[len(args):]
 
-    bound = partial(function, *args)
-    bound.__name__ = function.__name__  # type: ignore[attr-defined]
-    bound.__qualname__ = function.__qualname__  # type: ignore[attr-defined]
-    bound.__doc__ = function.__doc__
-    bound.__module__ = function.__module__  # type: ignore[attr-defined]
+    def bound(*rest: Any, **kwargs: Any) -> Any:
+        return function(*args, *rest, **kwargs)
+
+    functools.update_wrapper(bound, function)
+    # __signature__ stops inspect at the bound signature instead of following __wrapped__.
+    bound.__signature__ = signature.replace(parameters=remaining)  # type: ignore[attr-defined]
+    kept = {parameter.name for parameter in remaining} | {"return"}
+    bound.__annotations__ = {k: v for k, v in function.__annotations__.items() if k in kept}
     return bound
