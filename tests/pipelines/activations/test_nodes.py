@@ -183,6 +183,20 @@ def test_train_variants_refuses_an_empty_comparison():
         nodes.train_variants(tiny_splits(), {}, {}, {}, {"batch_size": 10}, {})
 
 
+@pytest.mark.parametrize(
+    ("model", "variant", "message"),
+    [
+        ({"depth": 2}, {"init": "he"}, "variants.odd: each variant needs an 'activation'"),
+        ({"depth": 2}, {"activation": "relu", "negativ_slope": 0.1}, r"variants.odd: unknown key\(s\) \['negativ_slope'\]"),
+        ({"depht": 2}, {"activation": "relu"}, r"activations.model: unknown key\(s\) \['depht'\]"),
+    ],
+    ids=["no-activation", "typo-in-variant", "typo-in-model"],
+)
+def test_variant_config_names_the_bad_key(model, variant, message):
+    with pytest.raises((KeyError, ValueError), match=message):
+        nodes.variant_config(model, variant, "odd")
+
+
 def fake_results() -> tuple[pd.DataFrame, pd.DataFrame]:
     scores = pd.DataFrame({
         "variant": ["relu", "selu"], "activation": ["relu", "selu"], "init": ["he", "lecun"],

@@ -6,6 +6,7 @@ Ingest, the (image, label) datasets and the classification step are mnist_autoen
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -84,11 +85,20 @@ def score_on_test(model: nn.Module, images: torch.Tensor, labels: np.ndarray, de
 # --- train --------------------------------------------------------------------------------
 
 
-def variant_config(model: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+# What a model block or a variant may set: DeepMLP's arguments (the seed is fit's).
+MODEL_KEYS = frozenset(inspect.signature(DeepMLP).parameters) - {"seed"}
+
+
+def variant_config(model: dict[str, Any], variant: dict[str, Any], name: str = "?") -> dict[str, Any]:
     """The shared model block with one variant's settings over it (activation, init...)."""
     if "activation" not in variant:
-        raise KeyError(f"each variant needs an 'activation', got {variant!r}")
-    return {**model, **variant}
+        raise KeyError(f"activations.variants.{name}: each variant needs an 'activation', got {variant!r}")
+    config = {**model, **variant}
+    unknown = sorted(set(config) - MODEL_KEYS)
+    if unknown:
+        where = "variants." + name if set(unknown) & set(variant) else "model"
+        raise ValueError(f"activations.{where}: unknown key(s) {unknown}; DeepMLP takes {sorted(MODEL_KEYS)}")
+    return config
 
 
 def train_variants(
@@ -124,7 +134,7 @@ def train_variants(
     seed = int(fit_params.get("seed", 0))
     histories, stats, scores = [], [], []
     for name, settings in variants.items():
-        config = variant_config(model, settings)
+        config = variant_config(model, settings, name)
         network = DeepMLP(**config, seed=seed)
         stats.append(layer_statistics(network, fixed_batch).assign(variant=name, phase="init"))
         result = fit(network, train, val, step=classification_step, name=name,
