@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
-import fsspec
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+from kedro.io.core import DatasetError
 
 from dl_roadmap.core.files import atomic_write
+from dl_roadmap.datasets.local_file import LocalFileDataset
 
 
 def _to_json(value: Any) -> Any:
@@ -29,7 +28,7 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-class AudioManifestDataset(AbstractVersionedDataset[list[dict[str, Any]], list[dict[str, Any]]]):
+class AudioManifestDataset(LocalFileDataset[list[dict[str, Any]], list[dict[str, Any]]]):
     """A local JSON-lines file <-> ``list[dict]``, one dict per non-blank line.
 
     Example catalog entry::
@@ -39,18 +38,8 @@ class AudioManifestDataset(AbstractVersionedDataset[list[dict[str, Any]], list[d
           filepath: data/05_model_input/parakeet/train_manifest.json
     """
 
-    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None):
-        protocol, path = get_protocol_and_path(filepath, version)
-        if protocol != "file":
-            raise DatasetError(f"AudioManifestDataset writes local files only, got {filepath}")
-        self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol)
-        self.metadata = metadata
-        super().__init__(filepath=PurePosixPath(path), version=version, exists_function=self._fs.exists,
-                         glob_function=self._fs.glob)
-
     def load(self) -> list[dict[str, Any]]:
-        path = get_filepath_str(self._get_load_path(), self._protocol)
+        path = self._load_path()
         rows = []
         try:
             with open(path, encoding="utf-8-sig") as file:
@@ -73,20 +62,10 @@ class AudioManifestDataset(AbstractVersionedDataset[list[dict[str, Any]], list[d
         if isinstance(data, Mapping) or not all(isinstance(row, Mapping) for row in data):
             raise DatasetError(f"AudioManifestDataset saves a list of dicts, got {type(data).__name__} "
                                f"({self._filepath})")
-        path = get_filepath_str(self._get_save_path(), self._protocol)
+        path = self._save_path()
         try:
             with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8") as file:
                 for row in data:
                     file.write(json.dumps(dict(row), ensure_ascii=False, default=_to_json) + "\n")
         except (TypeError, ValueError) as error:
             raise DatasetError(f"could not write the manifest {path}: {error}") from error
-
-    def _exists(self) -> bool:
-        try:
-            path = get_filepath_str(self._get_load_path(), self._protocol)
-        except DatasetError:
-            return False
-        return self._fs.exists(path)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}

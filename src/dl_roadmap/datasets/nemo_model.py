@@ -8,15 +8,13 @@ NeMo is imported only when a model is loaded or saved.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-from typing import Any
-
-import fsspec
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+from kedro.io.core import DatasetError
 from torch import nn
 
+from dl_roadmap.datasets.local_file import LocalFileDataset
 
-class NemoModelDataset(AbstractVersionedDataset[nn.Module, nn.Module]):
+
+class NemoModelDataset(LocalFileDataset[nn.Module, nn.Module]):
     """A local ``.nemo`` file <-> a NeMo ASR model (on CPU, in evaluation mode).
 
     Example catalog entry::
@@ -27,20 +25,10 @@ class NemoModelDataset(AbstractVersionedDataset[nn.Module, nn.Module]):
           versioned: true
     """
 
-    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None):
-        protocol, path = get_protocol_and_path(filepath, version)
-        if protocol != "file":
-            raise DatasetError(f"NemoModelDataset reads and writes local files only, got {filepath}")
-        self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol)
-        self.metadata = metadata
-        super().__init__(filepath=PurePosixPath(path), version=version, exists_function=self._fs.exists,
-                         glob_function=self._fs.glob)
-
     def load(self) -> nn.Module:
         from dl_roadmap.asr.model import restore_nemo
 
-        path = get_filepath_str(self._get_load_path(), self._protocol)
+        path = self._load_path()
         try:
             return restore_nemo(path)
         except Exception as error:  # corrupt archive, foreign file: say which one
@@ -51,14 +39,4 @@ class NemoModelDataset(AbstractVersionedDataset[nn.Module, nn.Module]):
 
         if not hasattr(data, "save_to"):
             raise DatasetError(f"NemoModelDataset saves NeMo models (with save_to), got {type(data).__name__}")
-        save_nemo(data, get_filepath_str(self._get_save_path(), self._protocol))
-
-    def _exists(self) -> bool:
-        try:
-            path = get_filepath_str(self._get_load_path(), self._protocol)
-        except DatasetError:
-            return False
-        return self._fs.exists(path)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "protocol": self._protocol, "version": self._version}
+        save_nemo(data, self._save_path())
