@@ -14,7 +14,7 @@ from torch import nn
 
 from dl_roadmap.pipelines.activations import nodes
 from dl_roadmap.pipelines.activations.models import (
-    ACTIVATIONS, INIT_FOR, MNIST_PIXEL_MEAN, MNIST_PIXEL_STD, DeepMLP, init_linear_, make_activation,
+    ACTIVATIONS, INIT_FOR, MNIST_PIXEL_MEAN, MNIST_PIXEL_STD, DeepMLP, init_linear_,
 )
 
 

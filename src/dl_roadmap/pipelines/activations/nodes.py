@@ -16,14 +16,13 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
-from torch.utils.data import TensorDataset
 
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import line_plot, training_curves
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.activations.models import DeepMLP
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, image_tensor
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, image_tensor, labelled_split
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +125,7 @@ def train_variants(
     """
     if not variants:
         raise ValueError("activations.variants: name at least one variant")
-    train = TensorDataset(image_tensor(splits, "train"), torch.from_numpy(splits["train_labels"]).long())
-    val = TensorDataset(image_tensor(splits, "val"), torch.from_numpy(splits["val_labels"]).long())
+    train, val = labelled_split(splits, "train"), labelled_split(splits, "val")
     fixed_batch = image_tensor(splits, "val")[: int(statistics["batch_size"])]
     test_images = image_tensor(splits, "test")
     device = inference_device(trainer)

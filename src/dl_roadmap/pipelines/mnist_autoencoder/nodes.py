@@ -69,7 +69,8 @@ def image_tensor(splits: dict[str, np.ndarray], split: str) -> torch.Tensor:
     return torch.from_numpy(splits[f"{split}_images"]).float().div_(255).unsqueeze(1)
 
 
-def _labelled(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
+def labelled_split(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
+    """(image, label) pairs of one split: images as ``image_tensor``, labels as int64."""
     return TensorDataset(image_tensor(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
 
 
@@ -161,7 +162,7 @@ def classifier_step_for(config: dict[str, Any]) -> Any:
 
 def labelled_splits(splits: dict[str, np.ndarray]) -> dict[str, TensorDataset]:
     """StageTask datasets: (image, label) pairs for train, val and test."""
-    return {split: _labelled(splits, split) for split in ("train", "val", "test")}
+    return {split: labelled_split(splits, split) for split in ("train", "val", "test")}
 
 
 # --- classify from the code ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.training import fit, fit_config
 from dl_roadmap.pipelines.activations.models import DeepMLP
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, image_tensor, labelled_splits
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, labelled_splits
 from dl_roadmap.pipelines.optimization.averages import exponential_moving_average, simple_moving_average
 from dl_roadmap.pipelines.optimization.callbacks import StepRecorder, WeightEMA, score
 from dl_roadmap.pipelines.optimization.models import PlainDeepNet, SequenceRNN
@@ -54,10 +54,6 @@ def variant_fit(fit_params: dict[str, Any], overrides: dict[str, Any], n_train: 
 def short_name(optimizer: dict[str, Any]) -> str:
     """``dl_roadmap...optimizers.Adam`` -> ``Adam``."""
     return str(optimizer.get("name", "?")).rsplit(".", 1)[-1]
-
-
-def splits_tensors(splits: dict[str, np.ndarray], split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    return image_tensor(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long()
 
 
 def first_at_or_below(values: pd.Series, seconds: pd.Series, target: float) -> tuple[float, float]:
@@ -129,8 +125,8 @@ def compare_optimizers(
     if not variants:
         raise ValueError("optimization.compare.variants: name at least one optimizer")
     data = labelled_splits(splits)
-    val_images, val_labels = splits_tensors(splits, "val")
-    test_images, test_labels = splits_tensors(splits, "test")
+    val_images, val_labels = data["val"].tensors
+    test_images, test_labels = data["test"].tensors
     histories, steps, averages, scores = [], [], [], []
     for name, overrides in variants.items():
         config = variant_fit(fit_params, overrides, len(data["train"]), f"optimization.compare.variants.{name}")
@@ -232,7 +228,7 @@ def gradient_flow(
     if not variants:
         raise ValueError("optimization.depth.variants: name at least one network")
     data = labelled_splits(splits)
-    test_images, test_labels = splits_tensors(splits, "test")
+    test_images, test_labels = data["test"].tensors
     norms, histories, scores = [], [], []
     for name, settings in variants.items():
         config = variant_fit(fit_params, {}, len(data["train"]), "optimization.depth.fit")

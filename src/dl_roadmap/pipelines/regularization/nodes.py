@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.params import over_defaults
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor
+from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor, labelled_split
 from dl_roadmap.pipelines.regularization.ensembles import average_probabilities, samme_round, samme_vote, softmax
 from dl_roadmap.pipelines.regularization.resampling import bootstrap_sample, stratified_folds, weighted_resample
 from dl_roadmap.pipelines.regularization.training import (
@@ -29,10 +29,6 @@ from dl_roadmap.pipelines.regularization.training import (
 
 logger = logging.getLogger(__name__)
 CLASSES = 10
-
-
-def _labelled(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
-    return TensorDataset(image_tensor(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
 
 
 def _metrics(values: dict[str, float]) -> dict[str, dict[str, float]]:
@@ -44,7 +40,7 @@ def _train_and_score(config: dict[str, Any], train: TensorDataset, splits: dict[
                      trainer: dict[str, Any]) -> tuple[Any, pd.DataFrame, dict[str, float]]:
     """Train one config; accuracy on the whole training set and the test set (eval mode),
     their gap, and the size of the weights."""
-    model, history = train_config(config, train, _labelled(splits, "val"), name=name, trainer=trainer)
+    model, history = train_config(config, train, labelled_split(splits, "val"), name=name, trainer=trainer)
     device = inference_device(trainer)
     train_images, train_labels = train.tensors
     scores = {
@@ -74,7 +70,7 @@ def train_variants(
     """
     if not variants:
         raise ValueError("regularization.variants: name at least one variant")
-    train = _labelled(splits, "train")
+    train = labelled_split(splits, "train")
     histories, rows = [], []
     for name, overrides in variants.items():
         config = variant_config(base, overrides, f"regularization.variants.{name}")
@@ -112,7 +108,7 @@ def compare_l2_and_weight_decay(
     with weight_decay = lambda (same learning rate). One row per (method, lambda)."""
     if not coefficients:
         raise ValueError("regularization.weight_decay_sweep: give at least one coefficient")
-    train, lr = _labelled(splits, "train"), base["fit"]["optimizer"]["lr"]
+    train, lr = labelled_split(splits, "train"), base["fit"]["optimizer"]["lr"]
     methods = {
         "adam_l2": lambda c: {"penalty.l2": c, "fit.optimizer": {"name": "Adam", "lr": lr}},
         "adamw": lambda c: {"fit.optimizer": {"name": "AdamW", "lr": lr, "weight_decay": c}},
@@ -146,7 +142,7 @@ def cross_validate(
     params = over_defaults(params, CV_DEFAULTS, "regularization.cross_validation")
     if len(params["candidates"]) < 2:
         raise ValueError("regularization.cross_validation.candidates: give at least two values to choose from")
-    images, labels = image_tensor(splits, "train"), torch.from_numpy(splits["train_labels"]).long()
+    images, labels = labelled_split(splits, "train").tensors
     folds = stratified_folds(splits["train_labels"], params["folds"], params["seed"])
     rows = []
     jobs = [(value, k) for value in params["candidates"] for k in range(len(folds))]
@@ -166,7 +162,7 @@ def cross_validate(
     chosen = summary.loc[summary["mean"].idxmax(), "candidate"]
     summary["chosen"] = summary["candidate"] == chosen
     config = variant_config(base, {params["parameter"]: chosen}, "regularization.cross_validation")
-    _, _, scores = _train_and_score(config, _labelled(splits, "train"), splits, f"cv/{chosen}/retrained", trainer)
+    _, _, scores = _train_and_score(config, labelled_split(splits, "train"), splits, f"cv/{chosen}/retrained", trainer)
     summary["retrained_test_acc"] = np.where(summary["chosen"], scores["test_acc"], np.nan)
     summary.insert(0, "parameter", params["parameter"])
     metrics = {f"cv.{value}.mean": m for value, m in zip(summary["candidate"], summary["mean"])}
@@ -196,9 +192,9 @@ def bag_networks(
     """
     params = over_defaults(params, {"members": 10, "seed": 0}, "regularization.bagging")
     config = checked_config(base, "regularization.base")
-    train_images, train_labels = image_tensor(splits, "train"), torch.from_numpy(splits["train_labels"]).long()
+    train_images, train_labels = labelled_split(splits, "train").tensors
     test_images, test_labels = image_tensor(splits, "test"), splits["test_labels"]
-    single, _ = train_config(config, _labelled(splits, "train"), _labelled(splits, "val"), name="bagging/single", trainer=trainer)
+    single, _ = train_config(config, labelled_split(splits, "train"), labelled_split(splits, "val"), name="bagging/single", trainer=trainer)
     rows = [{"method": "single", "size": 1, "test_acc": accuracy(single, test_images, test_labels),
              "member_test_acc": np.nan}]
     rng, probabilities = np.random.default_rng(int(params["seed"])), []
@@ -206,7 +202,7 @@ def bag_networks(
         sample = torch.from_numpy(bootstrap_sample(len(train_labels), rng))
         member_config = {**config, "fit": {**config["fit"], "seed": int(config["fit"].get("seed", 0)) + member + 1}}
         model, _ = train_config(member_config, TensorDataset(train_images[sample], train_labels[sample]),
-                                _labelled(splits, "val"), name=f"bagging/member{member + 1}", trainer=trainer)
+                                labelled_split(splits, "val"), name=f"bagging/member{member + 1}", trainer=trainer)
         probabilities.append(_probabilities(model, test_images, trainer))
         ensemble = average_probabilities(probabilities).argmax(1)
         rows.append({"method": "bagging", "size": member + 1, "test_acc": float((ensemble == test_labels).mean()),
@@ -232,7 +228,7 @@ def boost_networks(
     """
     params = over_defaults(params, BOOSTING_DEFAULTS, "regularization.boosting")
     config = variant_config(base, params["learner"], "regularization.boosting.learner")
-    train_images, train_labels = image_tensor(splits, "train"), torch.from_numpy(splits["train_labels"]).long()
+    train_images, train_labels = labelled_split(splits, "train").tensors
     test_images, test_labels = image_tensor(splits, "test"), splits["test_labels"]
     rng = np.random.default_rng(int(params["seed"]))
     weights = np.full(len(train_labels), 1.0 / len(train_labels))
@@ -241,7 +237,7 @@ def boost_networks(
         sample = torch.from_numpy(weighted_resample(weights, rng))
         learner_config = {**config, "fit": {**config["fit"], "seed": int(config["fit"].get("seed", 0)) + round_ + 1}}
         model, _ = train_config(learner_config, TensorDataset(train_images[sample], train_labels[sample]),
-                                _labelled(splits, "val"), name=f"boosting/learner{round_ + 1}", trainer=trainer)
+                                labelled_split(splits, "val"), name=f"boosting/learner{round_ + 1}", trainer=trainer)
         train_predicted = predict(model, train_images).argmax(1)
         error, alpha, new_weights = samme_round(weights, train_predicted != train_labels.numpy(), CLASSES)
         if alpha <= 0:
