@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -14,3 +15,12 @@ def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device | str =
     outputs = [model(inputs[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(inputs), batch_size)]
     model.cpu()
     return torch.cat(outputs).numpy()
+
+
+def classification_scores(
+    model: nn.Module, images: torch.Tensor, labels: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
+) -> dict[str, float]:
+    """``acc`` (accuracy) and ``loss`` (mean cross-entropy) of a classifier's logits on ``images``."""
+    logits = torch.from_numpy(predict(model, images, device))
+    targets = torch.as_tensor(np.asarray(labels)).long()
+    return {"acc": float((logits.argmax(1) == targets).float().mean()), "loss": float(F.cross_entropy(logits, targets))}

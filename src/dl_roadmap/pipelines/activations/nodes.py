@@ -13,12 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
-from torch import nn
 
 from dl_roadmap.core.devices import inference_device
-from dl_roadmap.core.inference import predict
+from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.plotting import line_plot, training_curves
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.activations.models import DeepMLP
@@ -69,16 +67,6 @@ def layer_statistics(model: DeepMLP, inputs: torch.Tensor) -> pd.DataFrame:
             "dead_fraction": float((pre <= 0).all(dim=0).float().mean()),
         })
     return pd.DataFrame(rows)
-
-
-def score_on_test(model: nn.Module, images: torch.Tensor, labels: np.ndarray, device: torch.device) -> dict[str, float]:
-    """Accuracy and mean cross-entropy of ``model`` on the test images."""
-    logits = torch.from_numpy(predict(model, images, device))
-    targets = torch.from_numpy(np.asarray(labels)).long()
-    return {
-        "test_acc": float((logits.argmax(1) == targets).float().mean()),
-        "test_loss": float(F.cross_entropy(logits, targets)),
-    }
 
 
 # --- train --------------------------------------------------------------------------------
@@ -143,7 +131,8 @@ def train_variants(
         row = {
             "variant": name, "activation": network.activation, "init": network.init,
             "dropout": f"{'AlphaDropout' if network.activation == 'selu' else 'Dropout'}({config.get('dropout', 0.0)})",
-            **score_on_test(result.model, test_images, splits["test_labels"], device),
+            **{f"test_{key}": value for key, value in
+               classification_scores(result.model, test_images, splits["test_labels"], device).items()},
             "best_val_acc": float(result.history["val_acc"].max()),
             "epochs": len(result.history),
             # The median ignores the first epoch's one-off start-up costs.

@@ -59,7 +59,9 @@ class StepRecorder(Callback):
 
 @torch.no_grad()
 def score(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2048) -> dict[str, float]:
-    """Accuracy and mean cross-entropy of ``model`` (eval mode, on its own device)."""
+    """Accuracy and mean cross-entropy of ``model`` while it trains: unlike
+    ``core.inference.classification_scores`` it leaves the model on its device and in the
+    mode it was in."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -20,12 +20,13 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
+from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.training import fit, fit_config
 from dl_roadmap.pipelines.activations.models import DeepMLP
 from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, labelled_splits
 from dl_roadmap.pipelines.optimization.averages import exponential_moving_average, simple_moving_average
-from dl_roadmap.pipelines.optimization.callbacks import StepRecorder, WeightEMA, score
+from dl_roadmap.pipelines.optimization.callbacks import StepRecorder, WeightEMA
 from dl_roadmap.pipelines.optimization.models import PlainDeepNet, SequenceRNN
 
 logger = logging.getLogger(__name__)
@@ -140,9 +141,9 @@ def compare_optimizers(
         averages.append(ema.frame().assign(variant=name))
         # The last weights, not fit's best-epoch ones: what the average is compared against.
         network.load_state_dict(ema.raw_state)
-        raw = score(network, test_images, test_labels)
+        raw = classification_scores(network, test_images, test_labels)
         network.load_state_dict(ema.ema_state)
-        averaged = score(network, test_images, test_labels)
+        averaged = classification_scores(network, test_images, test_labels)
         epochs_to, seconds_to = first_at_or_below(history["train_loss"], history["wall_seconds"], target_loss)
         scores.append({
             "variant": name, "optimizer": short_name(config["optimizer"]), "lr": float(config["optimizer"]["lr"]),
@@ -246,7 +247,7 @@ def gradient_flow(
         ratio = (frame["grad_norm/1"] / frame[f"grad_norm/{len(layers)}"]).median()
         first = frame.iloc[0]
         scores.append({"variant": name, **{k: settings.get(k) for k in ("activation", "init", "batch_norm")},
-                       "test_acc": score(result.model, test_images, test_labels)["acc"],
+                       "test_acc": classification_scores(result.model, test_images, test_labels)["acc"],
                        "first_to_last_grad_ratio": float(ratio),
                        "first_layer_grad_norm_step0": float(first["grad_norm/1"]),
                        "last_layer_grad_norm_step0": float(first[f"grad_norm/{len(layers)}"])})
@@ -296,7 +297,7 @@ def train_with_clipping(
         scores.append({
             "variant": name, "clip": "none" if config["gradient_clip_val"] is None
             else f"{config['gradient_clip_algorithm']} {config['gradient_clip_val']:g}",
-            "test_acc": score(result.model, sequences["test_x"], sequences["test_y"])["acc"],
+            "test_acc": classification_scores(result.model, sequences["test_x"], sequences["test_y"])["acc"],
             "best_val_acc": float(result.history["val_acc"].max()),
             "final_val_acc": float(result.history["val_acc"].iloc[-1]),
             "max_grad_norm": float(finite.max()), "median_grad_norm": float(finite.median()),

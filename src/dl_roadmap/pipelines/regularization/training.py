@@ -25,7 +25,7 @@ from lightning.pytorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import Dataset
 
-from dl_roadmap.core.inference import predict
+from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages.task import with_overrides
 from dl_roadmap.core.training import fit
@@ -98,7 +98,7 @@ def train_config(
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: np.ndarray, device: torch.device | str = "cpu") -> float:
     """Share of ``images`` classified as ``labels`` (model in eval mode)."""
-    return float((predict(model, images, device).argmax(1) == np.asarray(labels)).mean())
+    return classification_scores(model, images, labels, device)["acc"]
 
 
 @torch.no_grad()
