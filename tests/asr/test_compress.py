@@ -28,11 +28,10 @@ from dl_roadmap.asr.compress import (
     save_int8,
 )
 from dl_roadmap.asr.model import build_parakeet, measure, save_nemo, train_tokenizer, transcribe
+from tests.asr.tiny import TINY, tiny_models
 
 HOME = ["turn the red light on", "switch off the fan in the kitchen", "set the hall heater to five",
         "don't open the garden door", "dim the blue lamp to three", "the office radio is off"]
-TINY = {"n_layers": 1, "d_model": 32, "n_heads": 2, "subsampling_factor": 4, "subsampling_conv_channels": 16,
-        "pred_hidden": 32, "joint_hidden": 32, "dropout": 0.0, "dither": 0.0}
 SECONDS = (0.6, 1.0, 0.8)
 # ONNX Runtime vs PyTorch, both float32: the graphs are the same computation, but ONNX
 # Runtime fuses operators (LayerNorm, attention, MatMul + Add) and accumulates sums in
@@ -149,12 +148,6 @@ def test_greedy_tdt_caps_tokens_per_frame_and_ends():
 
 
 @pytest.fixture(scope="module")
-def nemo_asr():
-    """NeMo's ASR collection (imported once: it takes several seconds)."""
-    return pytest.importorskip("nemo.collections.asr")
-
-
-@pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory):
     return train_tokenizer(HOME, tmp_path_factory.mktemp("tokenizer"), vocab_size=40)
 
@@ -162,15 +155,7 @@ def tokenizer_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model_of(nemo_asr, tokenizer_dir):
     """Tiny models by head kind, built once (in training mode, as build_parakeet returns them)."""
-    built = {}
-
-    def get(kind):
-        if kind not in built:
-            torch.manual_seed(0)
-            built[kind] = build_parakeet({**TINY, "decoder": kind}, tokenizer_dir)
-        return built[kind]
-
-    return get
+    return tiny_models(tokenizer_dir)
 
 
 @pytest.fixture(scope="module")

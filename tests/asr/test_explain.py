@@ -27,14 +27,12 @@ from dl_roadmap.asr.explain import (
     log_likelihood,
     pick_rows,
 )
-from dl_roadmap.asr.model import build_parakeet, train_tokenizer, transcribe
+from dl_roadmap.asr.model import train_tokenizer, transcribe
 from dl_roadmap.asr.tdt_loss import tdt_loss_reference
+from tests.asr.tiny import tiny_models
 
 TEXTS = ["turn the red light on", "switch off the fan in the kitchen", "set the hall heater to five",
          "open the garden door", "dim the blue lamp to three"]
-TINY = {"n_layers": 1, "d_model": 32, "n_heads": 2, "subsampling_factor": 4, "subsampling_conv_channels": 16,
-        "pred_hidden": 32, "joint_hidden": 32, "dropout": 0.0, "dither": 0.0,
-        "max_symbols": 3}  # an untrained model's own transcript stays short
 TARGET = "turn the light on"
 
 
@@ -48,27 +46,15 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def nemo_asr():
-    return pytest.importorskip("nemo.collections.asr")
-
-
-@pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory):
     return train_tokenizer(TEXTS, tmp_path_factory.mktemp("tokenizer"), vocab_size=40)
 
 
 @pytest.fixture(scope="module")
 def models(nemo_asr, tokenizer_dir):
-    """One tiny model per head, built on first use."""
-    built: dict[str, torch.nn.Module] = {}
-
-    def get(kind: str) -> torch.nn.Module:
-        if kind not in built:
-            torch.manual_seed(0)
-            built[kind] = build_parakeet({**TINY, "decoder": kind}, tokenizer_dir)
-        return built[kind]
-
-    return get
+    """One tiny model per head, built on first use; max_symbols 3 keeps an untrained
+    model's own transcript short."""
+    return tiny_models(tokenizer_dir, max_symbols=3)
 
 
 @pytest.fixture(scope="module")

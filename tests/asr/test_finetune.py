@@ -27,11 +27,10 @@ from dl_roadmap.asr.finetune import (
     tokenizer_characters,
 )
 from dl_roadmap.asr.model import asr_step, build_parakeet, train_tokenizer
+from tests.asr.tiny import TINY
 
 TEXTS = ["turn the red light on", "open the door", "move the box left", "pick up the cup",
          "set the fan to five", "close the window"]
-TINY = {"n_layers": 1, "d_model": 32, "n_heads": 2, "subsampling_factor": 4, "subsampling_conv_channels": 16,
-        "pred_hidden": 32, "joint_hidden": 32, "dropout": 0.0, "dither": 0.0}
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ training step, encoder freezing, .nemo save/restore, tokenizer adaptation, NeMo 
 loaders, transcription and scoring, and the offline error of a pretrained name.
 
 One tiny TDT model (1 FastConformer layer, d_model 32) is shared by most tests; NeMo is
-imported once per module."""
+imported once per test session."""
 
 from __future__ import annotations
 
@@ -32,13 +32,12 @@ from dl_roadmap.asr.model import (
 )
 from dl_roadmap.asr.nemo_config import parakeet_config, parakeet_params
 from dl_roadmap.asr.tdt_loss import CpuTDTLoss
+from tests.asr.tiny import TINY
 
 HOME = ["turn the red light on", "switch off the fan in the kitchen", "set the hall heater to five",
         "don't open the garden door", "dim the blue lamp to three", "the office radio is off"]
 ROBOT = ["move the black robot left", "pick up the brown box", "put the cup on the tray",
          "rotate the arm ninety degrees right", "the robot can't reach the ball"]
-TINY = {"n_layers": 1, "d_model": 32, "n_heads": 2, "subsampling_factor": 4, "subsampling_conv_channels": 16,
-        "pred_hidden": 32, "joint_hidden": 32, "dropout": 0.0, "dither": 0.0}
 BATCH_TEXTS = ("turn the light on", "open the door")
 
 
@@ -97,12 +96,6 @@ def test_corpus_wer_is_the_ratio_of_the_per_utterance_means():
 
 
 # ------------------------------------------------------------------------ NeMo
-
-
-@pytest.fixture(scope="module")
-def nemo_asr():
-    """NeMo's ASR collection (imported once: it takes several seconds)."""
-    return pytest.importorskip("nemo.collections.asr")
 
 
 @pytest.fixture(scope="module")

@@ -208,12 +208,6 @@ def test_cpu_tdt_loss_module_reads_nemo_reductions():
 # ------------------------------------------------------------------------------ NeMo
 
 
-@pytest.fixture(scope="module")
-def nemo_asr():
-    """NeMo's ASR collection (imported once: it takes several seconds)."""
-    return pytest.importorskip("nemo.collections.asr")
-
-
 def test_agrees_with_nemo_losses_on_cpu(nemo_asr, monkeypatch):
     """The RNN-T branch matches NeMo's numba RNN-T loss, and the TDT loss matches NeMo's
     pure-PyTorch TDT loss (run on CPU with its hard-coded ``.cuda()`` calls made no-ops)."""
