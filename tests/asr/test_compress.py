@@ -3,9 +3,9 @@ trip, NeMo's ONNX export, the exported graphs in ONNX Runtime against PyTorch, a
 greedy TDT loop that decodes exported TDT graphs.
 
 Tiny models (1 FastConformer layer, d_model 32) of three heads (TDT, RNN-T, CTC) are built
-once per module, on a few noise clips; NeMo is imported once per module. The TDT loop is
-also tested alone, on hand-made logits. The ONNX Runtime tests are skipped where
-onnxruntime is not installed."""
+once per module, on a few noise clips; NeMo is imported once per test session. The TDT
+loop is also tested alone, on hand-made logits. onnxruntime is a dependency of the
+project, so its tests run everywhere."""
 
 from __future__ import annotations
 
@@ -302,7 +302,6 @@ def test_onnx_runtime_matches_pytorch(kind, model_of, onnx_dir, rows):
     """On real features of clips of different lengths (a padded batch): encoder outputs (CTC:
     log-probabilities) and the decoder-joint step agree within ONNX_ATOL; greedy transcripts
     from the ONNX graphs equal PyTorch's (TDT: this module's loop, RNN-T and CTC: NeMo's)."""
-    pytest.importorskip("onnxruntime")
     model = model_of(kind)
     before = modes(model)
     clips = [load_audio(row["audio_filepath"]) for row in rows]
@@ -323,7 +322,6 @@ def test_onnx_runtime_matches_pytorch(kind, model_of, onnx_dir, rows):
 def test_onnx_measure_transcribes_like_pytorch(kind, model_of, onnx_dir, rows):
     """ONNX Runtime transcription (one utterance at a time) gives PyTorch's transcripts of
     each clip, scored as measure scores them."""
-    pytest.importorskip("onnxruntime")
     model = model_of(kind)
     scores = onnx_measure(model, onnx_dir(kind), rows, threads=1)
     expected = [check_onnx(model, onnx_dir(kind), load_audio(row["audio_filepath"]))["transcripts_torch"][0]
@@ -356,7 +354,6 @@ def test_onnx_tdt_decoding_of_a_hybrid_meets_every_duration(nemo_asr, tokenizer_
     duration 0, so that PyTorch's decoding of the clips has several tokens on one frame
     and jumps over frames (blanks and tokens of each duration, 16 blanks of duration 0
     measured). ONNX Runtime decodes the exported graphs to the same transcripts."""
-    pytest.importorskip("onnxruntime")
     torch.manual_seed(0)
     model = build_parakeet({**TINY, "decoder": "hybrid_tdt_ctc", "durations": [0, 1, 3]}, tokenizer_dir).eval()
     with torch.no_grad():
