@@ -25,6 +25,7 @@ from dl_roadmap.asr.manifest import (
     DataQualityError,
     check_reject_threshold,
     normalize_rows,
+    read_complete_manifest,
     read_nemo_manifest,
     read_source,
     read_sources,
@@ -252,6 +253,16 @@ EXPECTED_REJECTS = {
     11: ("audio_filepath", "not a string: 5"),
     13: ("split", "unknown split 'holdout'"),
 }
+
+
+def test_a_manifest_that_must_be_whole_names_its_broken_lines(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    good = json.dumps({"audio_filepath": "a.wav", "text": "hello"})
+    path.write_text("\n".join([good, "{not json", json.dumps({"audio_filepath": "b.wav"})]) + "\n")
+    with pytest.raises(ValueError, match=r"m.json: 2 unreadable manifest line\(s\); line 2: json: not valid JSON"):
+        read_complete_manifest(path)
+    path.write_text(good + "\n")
+    assert [row["text"] for row in read_complete_manifest(path)] == ["hello"]
 
 
 def test_every_bad_row_is_reported_with_its_line(messy_manifest: Path, tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ import torch
 from torch import Tensor, nn
 
 from dl_roadmap.asr.audio import load_audio
-from dl_roadmap.asr.manifest import read_nemo_manifest
+from dl_roadmap.asr.manifest import read_complete_manifest
 from dl_roadmap.asr.model import save_nemo
 from dl_roadmap.asr.tdt_loss import use_cpu_tdt_loss
 
@@ -881,13 +881,7 @@ def onnx_measure(model: nn.Module, onnx_dir: str | Path, rows: Sequence[Mapping[
     import soundfile as sf
 
     if isinstance(rows, (str, Path)):
-        manifest = read_nemo_manifest(rows)
-        broken = [row for row in manifest if "error" in row]
-        if broken:
-            field, problem = broken[0]["error"]
-            raise ValueError(f"{rows}: {len(broken)} unreadable manifest line(s); line {broken[0]['line']}: "
-                             f"{field}: {problem}")
-        rows = manifest
+        rows = read_complete_manifest(rows)
     if not rows:
         raise ValueError("onnx_measure: no rows to score")
     threads = torch.get_num_threads() if threads is None else int(threads)

@@ -123,6 +123,18 @@ def read_nemo_manifest(path: str | Path, split: str | None = None) -> list[dict[
     return rows
 
 
+def read_complete_manifest(path: str | Path) -> list[dict[str, Any]]:
+    """``read_nemo_manifest`` for a manifest that must be whole: any broken line is a
+    ValueError naming the file, how many lines are broken, and the first one's problem."""
+    rows = read_nemo_manifest(path)
+    broken = [row for row in rows if "error" in row]
+    if broken:
+        field, problem = broken[0]["error"]
+        raise ValueError(f"{path}: {len(broken)} unreadable manifest line(s); line {broken[0]['line']}: "
+                         f"{field}: {problem}")
+    return rows
+
+
 def _sniff_delimiter(first_line: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"

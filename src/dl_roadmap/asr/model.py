@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from dl_roadmap.asr.data import tokenize_texts
-from dl_roadmap.asr.manifest import MANIFEST_SUFFIXES, read_nemo_manifest
+from dl_roadmap.asr.manifest import MANIFEST_SUFFIXES, read_complete_manifest
 from dl_roadmap.asr.nemo_config import MODEL_CLASSES, parakeet_config, parakeet_params
 from dl_roadmap.asr.tdt_loss import use_cpu_tdt_loss
 from dl_roadmap.core.files import atomic_write
@@ -603,19 +603,9 @@ def transcribe(model: nn.Module, audio: str | Path | Sequence[str | Path], batch
 def _audio_paths(audio: str | Path | Sequence[str | Path]) -> list[str]:
     if isinstance(audio, (str, Path)):
         if Path(audio).suffix in MANIFEST_SUFFIXES:
-            return [row["audio_filepath"] for row in _manifest_rows(audio)]
+            return [row["audio_filepath"] for row in read_complete_manifest(audio)]
         return [str(audio)]
     return [str(path) for path in audio]
-
-
-def _manifest_rows(path: str | Path) -> list[dict[str, Any]]:
-    rows = read_nemo_manifest(path)
-    broken = [row for row in rows if "error" in row]
-    if broken:
-        field, problem = broken[0]["error"]
-        raise ValueError(f"{path}: {len(broken)} unreadable manifest line(s); line {broken[0]['line']}: "
-                         f"{field}: {problem}")
-    return rows
 
 
 def measure(model: nn.Module, rows: Sequence[Mapping[str, Any]] | str | Path, batch_size: int = 8) -> dict[str, Any]:
@@ -637,7 +627,7 @@ def measure(model: nn.Module, rows: Sequence[Mapping[str, Any]] | str | Path, ba
     import soundfile as sf
 
     if isinstance(rows, (str, Path)):
-        rows = _manifest_rows(rows)
+        rows = read_complete_manifest(rows)
     if not rows:
         raise ValueError("measure: no rows to score")
     references = [" ".join(str(row["text"]).split()) for row in rows]
