@@ -272,6 +272,22 @@ def test_best_epoch_weights_are_restored(tmp_path, monitor, mode):
     assert restored == pytest.approx(best, rel=1e-5, abs=1e-6)
 
 
+def test_restore_best_false_returns_the_last_epochs_weights(tmp_path):
+    """Same set-up as above (the best epoch is an early one): with ``restore_best: false``
+    the model holds the last epoch, and best_score still reports the best epoch."""
+    inputs, labels = blobs(128)
+    train, val = TensorDataset(inputs, labels), TensorDataset(inputs, 1 - labels)
+    result = fit(linear_model(), train, val, step=classification_step, name="last",
+                 fit_params=fit_params(tmp_path, max_epochs=3, optimizer={"name": "SGD", "lr": 0.1},
+                                       monitor="val_loss", mode="min", restore_best=False),
+                 trainer_params=CPU)
+
+    values = result.history["val_loss"]
+    assert result.best_score == pytest.approx(values.min(), abs=0)
+    assert values.min() != values.iloc[-1], "precondition: the best epoch must not be the last one"
+    assert mean_loss(result.model, val) == pytest.approx(values.iloc[-1], rel=1e-5, abs=1e-6)
+
+
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     """A crash leaves last.ckpt behind; the same call again continues from it and cleans up."""
     data = blob_set()

@@ -24,6 +24,7 @@ Everything else comes from parameters. ``fit_params`` (defaults in FIT_DEFAULTS)
     monitor: val_loss               # val_<name> of any scalar the step returns
     mode: min
     early_stopping_patience: 3      # null = run all epochs
+    restore_best: true              # return the best monitored epoch's weights (false: the last epoch's)
     checkpoint_dir: data/06_models/checkpoints
     resume: true                    # continue an interrupted run from its last checkpoint
 
@@ -73,6 +74,7 @@ FIT_DEFAULTS: dict[str, Any] = {
     "monitor": "val_loss",
     "mode": "min",
     "early_stopping_patience": None,
+    "restore_best": True,
     "checkpoint_dir": "data/06_models/checkpoints",
     "resume": True,
     "num_workers": 0,
@@ -83,7 +85,7 @@ FIT_DEFAULTS: dict[str, Any] = {
 class FitResult:
     """What ``fit`` returns."""
 
-    model: nn.Module  # on CPU, eval mode, weights of the best monitored epoch
+    model: nn.Module  # on CPU, eval mode, weights of the best monitored epoch (restore_best) or the last
     history: pd.DataFrame  # one row per epoch: epoch, train_*, val_*, lr (lr_<part> for lr_scale groups), epoch_seconds
     best_score: float | None  # best value of the monitored metric
     stopped_early: bool
@@ -151,8 +153,9 @@ def fit(
     history = pd.read_csv(run_dir / "history.csv") if (run_dir / "history.csv").exists() else pd.DataFrame()
     best_score = None
     if monitor and checkpoint.best_model_path and Path(checkpoint.best_model_path).exists():
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
-        module.load_state_dict(state["state_dict"])
+        if config["restore_best"]:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+            module.load_state_dict(state["state_dict"])
         best_score = float(history[monitor].min() if config["mode"] == "min" else history[monitor].max())
     stopped_early = len(history) < int(config["max_epochs"])
     # The run finished: its checkpoints only existed to survive an interruption.

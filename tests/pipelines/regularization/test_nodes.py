@@ -45,7 +45,7 @@ def test_bad_configs_name_the_key(tiny_base):
 
 
 def test_weights_last_keeps_the_last_epoch_and_best_the_best(tiny_splits, tiny_base):
-    """fit restores the best monitored epoch; `weights: last` must undo that. Monitoring
+    """fit restores the best monitored epoch unless told not to; `weights: last` tells it. Monitoring
     val_acc with mode `min` makes the 'best' epoch the worst one, so the two differ, and
     each model's validation accuracy must be its epoch's value in the history."""
     config = checked_config({**tiny_base, "fit": {**tiny_base["fit"], "max_epochs": 3, "mode": "min"}}, "t")

@@ -14,14 +14,12 @@ its last epoch, so that its result shows its own regulariser and not early stopp
 
 from __future__ import annotations
 
-import copy
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -74,26 +72,15 @@ def step_for(config: dict[str, Any]) -> Any:
     return partial(penalized_step, l1=float(penalty["l1"]), l2=float(penalty["l2"]))
 
 
-class _LastWeights(Callback):
-    """Copies the weights as training ends, before fit swaps in the best epoch's."""
-
-    state: dict[str, torch.Tensor] | None = None
-
-    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-        self.state = copy.deepcopy(pl_module.model.state_dict())
-
-
 def train_config(
     config: dict[str, Any], train: Dataset, val: Dataset, *, name: str, trainer: dict[str, Any]
 ) -> tuple[nn.Module, pd.DataFrame]:
     """Train the config's MLP on ``train`` (validation curves on ``val``); returns the model
     with the weights the config asks for and the per-epoch history."""
-    last = _LastWeights()
+    fit_params = {**config["fit"], "restore_best": config["weights"] == "best"}
     result = fit(build_mlp(config), train, val, step=step_for(config), name=name,
-                 fit_params=config["fit"], trainer_params=trainer, callbacks=[last])
-    if config["weights"] == "last" and last.state is not None:
-        result.model.load_state_dict(last.state)
-    return result.model.eval(), result.history
+                 fit_params=fit_params, trainer_params=trainer)
+    return result.model, result.history
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: np.ndarray, device: torch.device | str = "cpu") -> float:
