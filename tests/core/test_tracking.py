@@ -119,3 +119,10 @@ def test_artifacts_are_logged_to_the_active_run(tracking):
     assert [a.path for a in client.list_artifacts(run.info.run_id, "plots")] == ["plots/line.png"]
     text = mlflow.artifacts.load_text(f"{run.info.artifact_uri}/reports/summary.md")
     assert text == "# report\n"
+
+
+def test_metrics_for_mlflow_is_the_metrics_history_form_without_non_finite_values():
+    from dl_roadmap.core.tracking import metrics_for_mlflow
+
+    assert metrics_for_mlflow({"acc": 0.9, "epochs": 3, "dead": float("nan"), "inf": float("inf")}) == {
+        "acc": {"value": 0.9, "step": 0}, "epochs": {"value": 3.0, "step": 0}}

@@ -45,6 +45,13 @@ class RunHandle:
             MlflowClient(self.tracking_uri).log_batch(self.run_id, metrics=batch)
 
 
+def metrics_for_mlflow(values: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``{name: value}`` in the form kedro-mlflow's MlflowMetricsHistoryDataset saves
+    (``{name: {"value": v, "step": 0}}``), leaving out values that are not finite numbers
+    (a figure that does not apply, such as dead units of a non-ReLU net, is NaN)."""
+    return {name: {"value": float(value), "step": 0} for name, value in values.items() if math.isfinite(float(value))}
+
+
 def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
     """Log finite numeric metrics to the active run; a no-op outside a tracked run."""
     handle = RunHandle.current()

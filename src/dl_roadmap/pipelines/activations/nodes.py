@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.plotting import line_plot, training_curves
+from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.activations.models import DeepMLP
 from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, image_tensor, labelled_split
@@ -176,12 +177,11 @@ def summarize_variants(
         })
     table = pd.DataFrame(rows).sort_values("test_acc", ascending=False, ignore_index=True)
     numeric = table.drop(columns=["variant", "activation", "init", "dropout"])
-    metrics = {
-        f"{variant}.{column}": {"value": float(value), "step": 0}
+    metrics = metrics_for_mlflow({
+        f"{variant}.{column}": value
         for variant, values in zip(table["variant"], numeric.to_dict("records"))
         for column, value in values.items()
-        if np.isfinite(value)
-    }
+    })
     return table, metrics
 
 

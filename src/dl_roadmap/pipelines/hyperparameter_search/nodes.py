@@ -26,7 +26,7 @@ from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages.task import with_overrides
 from dl_roadmap.core.stages.tune.search_space import SearchSpaceError, check_search_space, grid_values, suggest
 from dl_roadmap.core.stages.tune.study import build_sampler
-from dl_roadmap.core.tracking import nested_run
+from dl_roadmap.core.tracking import metrics_for_mlflow, nested_run
 from dl_roadmap.pipelines.hyperparameter_search.estimator import TorchMLPClassifier, estimator_name
 from dl_roadmap.pipelines.hyperparameter_search.objective import TASK
 
@@ -289,10 +289,9 @@ def compare_strategies(
             "test_se": _standard_error(test, ingest_summary["test_size"]),
         })
     table = pd.DataFrame(rows).sort_values("test_acc", ascending=False, ignore_index=True)
-    metrics = {
-        f"{row['strategy']}.{column}": {"value": float(row[column]), "step": 0}
-        for row in rows for column in ("best_val_acc", "found_at_trial", "test_acc")
-    }
+    metrics = metrics_for_mlflow({
+        f"{row['strategy']}.{column}": row[column] for row in rows for column in ("best_val_acc", "found_at_trial", "test_acc")
+    })
     return table, metrics
 
 

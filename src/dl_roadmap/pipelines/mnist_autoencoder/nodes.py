@@ -18,6 +18,7 @@ from dl_roadmap.core.augment import corrupt, random_affine
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import confusion_matrix_figure, image_grid, scatter_2d, training_curves
+from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, ConvEncoder, DigitClassifier
 
@@ -284,7 +285,7 @@ def summarize_results(
         ],
         columns=["model", "test_accuracy"],
     )
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}, table
+    return metrics_for_mlflow(metrics), table
 
 
 def build_serving_model(classifier: DigitClassifier) -> Any:

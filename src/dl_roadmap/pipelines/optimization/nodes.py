@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit, fit_config
 from dl_roadmap.pipelines.activations.models import DeepMLP
 from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, labelled_splits
@@ -358,6 +359,5 @@ def summarize(
                                "ema_corrected_step1": first["ema_corrected"]}])
     add("smoothing", smoothing, ["loss_step1", "ema_step1", "ema_corrected_step1"])
     table = pd.DataFrame(rows)
-    metrics = {f"{r.experiment}.{r.variant}.{r.measure}": {"value": r.value, "step": 0}
-               for r in table.itertuples() if math.isfinite(r.value)}
+    metrics = metrics_for_mlflow({f"{r.experiment}.{r.variant}.{r.measure}": r.value for r in table.itertuples()})
     return table, metrics

@@ -25,6 +25,7 @@ from dl_roadmap.asr.manifest import read_nemo_manifest
 from dl_roadmap.asr.model import asr_step, build_parakeet, measure, save_nemo, train_tokenizer
 from dl_roadmap.core.files import atomic_write
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit, fit_config
 
 logger = logging.getLogger(__name__)
@@ -145,4 +146,4 @@ def _cached_card(folder: Path, fingerprint: str) -> dict[str, Any] | None:
 
 def _metrics(card: dict[str, Any]) -> dict[str, Any]:
     names = ("base_domain_a_test_wer", "base_domain_b_test_wer", "parameters", "fit_seconds")
-    return {name: {"value": float(card[name]), "step": 0} for name in names if name in card}
+    return metrics_for_mlflow({name: card[name] for name in names if name in card})

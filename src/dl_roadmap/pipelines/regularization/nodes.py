@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor, labelled_split
 from dl_roadmap.pipelines.regularization.ensembles import average_probabilities, samme_round, samme_vote, softmax
 from dl_roadmap.pipelines.regularization.resampling import bootstrap_sample, stratified_folds, weighted_resample
@@ -29,11 +30,6 @@ from dl_roadmap.pipelines.regularization.training import (
 
 logger = logging.getLogger(__name__)
 CLASSES = 10
-
-
-def _metrics(values: dict[str, float]) -> dict[str, dict[str, float]]:
-    """{name: value} -> kedro-mlflow's metrics-history form, finite values only."""
-    return {key: {"value": float(value), "step": 0} for key, value in values.items() if np.isfinite(value)}
 
 
 def _train_and_score(config: dict[str, Any], train: TensorDataset, splits: dict[str, np.ndarray], name: str,
@@ -93,7 +89,7 @@ def summarize_variants(scores: pd.DataFrame, reference: str) -> tuple[pd.DataFra
                           gap_vs_reference=scores["gap"] - ref["gap"])
     table = table.sort_values("test_acc", ascending=False, ignore_index=True)
     numeric = table.drop(columns="variant")
-    return table, _metrics({f"{variant}.{column}": value
+    return table, metrics_for_mlflow({f"{variant}.{column}": value
                             for variant, row in zip(table["variant"], numeric.to_dict("records"))
                             for column, value in row.items()})
 
@@ -169,7 +165,7 @@ def cross_validate(
     metrics |= {f"cv.{value}.std": s for value, s in zip(summary["candidate"], summary["std"])}
     metrics |= {"cv.chosen": float(chosen), "cv.retrained_test_acc": scores["test_acc"]}
     logger.info("cross-validation chose %s = %s: test accuracy %.4f", params["parameter"], chosen, scores["test_acc"])
-    return fold_scores, summary, _metrics(metrics)
+    return fold_scores, summary, metrics_for_mlflow(metrics)
 
 
 # --- 3. ensembles -----------------------------------------------------------------------------
@@ -303,4 +299,4 @@ def summarize_ensembles(
         metrics |= {"ensembles.samme_mlp.test_acc": float(boosting["test_acc"].iloc[-1]),
                     "ensembles.samme_mlp.first_learner_test_acc": float(boosting["member_test_acc"].iloc[0]),
                     "ensembles.samme_mlp.rounds": float(len(boosting))}
-    return curve, _metrics(metrics)
+    return curve, metrics_for_mlflow(metrics)

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 from functools import partial
 from typing import Any
 
@@ -68,6 +67,7 @@ from dl_roadmap.core.stages.compress.prune import make_permanent, mask_smallest_
 from dl_roadmap.core.stages.compress.quantize import ScriptedModel, convert_qat, dynamic_int8, prepare_qat, static_int8
 from dl_roadmap.core.stages.compress.settings import fit_budget, settings
 from dl_roadmap.core.stages.task import Splits, StageTask, inputs_of, with_overrides
+from dl_roadmap.core.tracking import metrics_for_mlflow
 
 logger = logging.getLogger(__name__)
 
@@ -248,12 +248,12 @@ def summarize(metric: str, *rows: Row) -> tuple[pd.DataFrame, dict[str, dict[str
     first = ["variant", score, f"delta_{metric}", "size_mb", "size_ratio"]
     speedups = [c for c in table.columns if c.startswith("speedup_b")]
     table = table[first + latencies + speedups + [c for c in table.columns if c not in {*first, *latencies, *speedups}]]
-    metrics = {
-        f"{row['variant']}.{column}": {"value": float(value), "step": 0}
+    metrics = metrics_for_mlflow({
+        f"{row['variant']}.{column}": value
         for row in table.to_dict("records")
         for column, value in row.items()
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    }
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    })
     return table, metrics, tradeoff_figure(table, score)
 
 

@@ -36,7 +36,7 @@ from dl_roadmap.core.stages.tune.search_space import check_search_space, suggest
 from dl_roadmap.core.stages.tune.study import (
     FINISHED, PruningCallback, build_pruner, build_sampler, open_storage, storage_url, study_config,
 )
-from dl_roadmap.core.tracking import log_metrics, nested_run
+from dl_roadmap.core.tracking import log_metrics, metrics_for_mlflow, nested_run
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def retrain_best(
     test_value = task.evaluate(result.model, splits["test"], best_config)
     metrics = {f"tuned_val_{task.metric}": result.best_score, f"tuned_test_{task.metric}": test_value}
     logger.info("Retrained with the best parameters: %s", metrics)
-    return result.model, result.history, {k: {"value": float(v), "step": 0} for k, v in metrics.items()}
+    return result.model, result.history, metrics_for_mlflow(metrics)
 
 
 def study_figures(area: str, trials: pd.DataFrame, study: dict[str, Any]) -> tuple[Figure, Figure, Figure]:
@@ -189,7 +189,7 @@ def study_metrics(trials: pd.DataFrame, best: dict[str, Any]) -> dict[str, dict[
         "best_trial_number": best["number"],
         **{f"trials_{state.lower()}": int(counts.get(state, 0)) for state in ("COMPLETE", "PRUNED", "FAIL")},
     }
-    return {key: {"value": float(value), "step": 0} for key, value in metrics.items()}
+    return metrics_for_mlflow(metrics)
 
 
 # --- helpers ------------------------------------------------------------------------------
