@@ -93,10 +93,11 @@ def run_kedro(project: Path, pipeline: str | None, env: str = "test", params: di
         os.chdir(old_cwd)
 
 
-def mlflow_runs(project: Path, run_name: str) -> list[Any]:
-    """Finished MLflow runs with this name in the project's sqlite store."""
+def mlflow_runs(project: Path, run_name: str, experiment: str = "dl_roadmap_test") -> list[Any]:
+    """Finished MLflow runs with this name in the project's sqlite store (test runs go to
+    their own experiment, conf/test/mlflow.yml)."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("dl_roadmap")
+    experiment = client.get_experiment_by_name(experiment)
     return client.search_runs([experiment.experiment_id], f"attributes.run_name = '{run_name}'")

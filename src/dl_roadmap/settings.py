@@ -9,13 +9,24 @@ CONFIG_LOADER_ARGS = {
     # conf/gpu and conf/test change a few keys of a block (trainer.accelerator,
     # mnist.train_limit...), so environments merge key by key instead of replacing
     # whole top-level blocks.
-    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+    "merge_strategy": {"parameters": "soft", "catalog": "soft", "mlflow": "soft"},
     "config_patterns": {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
     },
 }
 
-from dl_roadmap.hooks import CloseFinishedMlflowRunHook, DefaultPipelineNameHook  # noqa: E402
+from dl_roadmap.quiet import silence_known_noise  # noqa: E402
 
-HOOKS = (DefaultPipelineNameHook(), CloseFinishedMlflowRunHook())
+silence_known_noise()
+
+from dl_roadmap.hooks import (  # noqa: E402
+    CheckParametersHook,
+    CloseFinishedMlflowRunHook,
+    DefaultPipelineNameHook,
+    KeepGoodOutputsHook,
+)
+
+# pluggy calls tryfirst hooks last-registered first: the parameter check runs before the
+# default name is filled in (it works that name out itself) and before MLflow opens a run.
+HOOKS = (DefaultPipelineNameHook(), CheckParametersHook(), KeepGoodOutputsHook(), CloseFinishedMlflowRunHook())

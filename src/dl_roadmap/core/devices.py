@@ -11,26 +11,39 @@ nothing else. Keys follow Lightning's Trainer so its documentation applies as is
       strategy: auto         # ddp_spawn for several processes inside a Kedro node
       num_threads: null      # CPU threads for torch (null = torch's default)
       progress_bar: true
+      data_root: data        # where a run writes checkpoints and study files (globals.yml)
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
+from pydantic import Field
 
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.schema import Block
 
-TRAINER_DEFAULTS: dict[str, Any] = {
-    "accelerator": "auto",
-    "devices": 1,
-    "num_nodes": 1,
-    "precision": "32-true",
-    "strategy": "auto",
-    "num_threads": None,
-    "progress_bar": True,
-}
+
+class TrainerParams(Block):
+    """Schema of the ``trainer`` block (checked before a run starts; see core/schema.py)."""
+
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: Annotated[int, Field(ge=1)] | list[int] | Literal["auto"] = 1
+    num_nodes: int = Field(default=1, ge=1)
+    precision: Literal[
+        "32-true", "32", "16-mixed", "16-true", "bf16-mixed", "bf16-true", "64-true", "64", "transformer-engine"
+    ] = "32-true"
+    strategy: str = "auto"
+    num_threads: int | None = Field(default=None, ge=1)
+    progress_bar: bool = True
+    # Each run environment writes under its own root (conf/<env>/globals.yml), so a test run
+    # never resumes a full run's checkpoints or Optuna study.
+    data_root: str = Field(default="data", min_length=1)
+
+
+TRAINER_DEFAULTS: dict[str, Any] = TrainerParams().model_dump()
 
 # Lightning's plain "ddp" launches by re-running sys.argv in new processes, i.e. a second
 # `kedro run` per device. Inside a Kedro node the launcher must start workers itself.
