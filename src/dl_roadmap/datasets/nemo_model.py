@@ -1,7 +1,7 @@
 """A Kedro dataset for NeMo models as ``.nemo`` files (config, weights and tokenizer in one
 archive), the format NeMo's own scripts, ``ASRModel.restore_from`` and NVIDIA's tools read.
 
-Saving writes the archive under a temporary name and renames it (``asr.model.save_nemo``),
+Saving writes the archive under a temporary name and renames it (``asr.model_io.save_nemo``),
 so an interrupted save never replaces a good model; ``versioned: true`` keeps every run's.
 NeMo is imported only when a model is loaded or saved.
 """
@@ -26,7 +26,7 @@ class NemoModelDataset(LocalFileDataset[nn.Module, nn.Module]):
     """
 
     def load(self) -> nn.Module:
-        from dl_roadmap.asr.model import restore_nemo
+        from dl_roadmap.asr.model_io import restore_nemo
 
         path = self._load_path()
         try:
@@ -35,7 +35,7 @@ class NemoModelDataset(LocalFileDataset[nn.Module, nn.Module]):
             raise DatasetError(f"could not restore a NeMo model from {path}: {error}") from error
 
     def save(self, data: nn.Module) -> None:
-        from dl_roadmap.asr.model import save_nemo
+        from dl_roadmap.asr.model_io import save_nemo
 
         if not hasattr(data, "save_to"):
             raise DatasetError(f"NemoModelDataset saves NeMo models (with save_to), got {type(data).__name__}")
