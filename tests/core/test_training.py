@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import partial
 from pathlib import Path
 
 import mlflow
@@ -18,9 +19,10 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import Callback
 from mlflow.tracking import MlflowClient
 from torch import nn
-from torch.utils.data import TensorDataset
+from torch.utils.data import DataLoader, IterableDataset, TensorDataset
 
-from dl_roadmap.core.training import fit
+from dl_roadmap.core.lightning_module import accepts_context
+from dl_roadmap.core.training import StepContext, checkpoint_root, fit, fit_config
 
 CPU = {"accelerator": "cpu", "progress_bar": False}
 HISTORY_COLUMNS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"}
@@ -113,6 +115,16 @@ class EpochCounter(Callback):
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self.epochs.append(trainer.current_epoch)
+
+
+class BatchCounter(Callback):
+    """Counts the training batches this ``fit`` call ran."""
+
+    def __init__(self):
+        self.count = 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.count += 1
 
 
 class GradNormRecorder(Callback):
@@ -402,3 +414,265 @@ def test_ddp_spawn_trains_with_two_processes_and_logs_once_per_epoch(tmp_path, m
         assert sorted(m.step for m in logged) == list(range(epochs)), metric
     val_loss = {m.step: m.value for m in client.get_metric_history(run.info.run_id, "ddp/val_loss")}
     assert [val_loss[e] for e in range(epochs)] == pytest.approx(history["val_loss"].tolist())
+
+
+# --------------------------------------------------------------------------- streams
+class BlobStream(IterableDataset):
+    """An endless stream of labelled blob points (no len()): data made on the fly."""
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed)
+        while True:
+            point = torch.randn(2, generator=generator)
+            label = int(point.sum() > 0)
+            yield point + (2 * label - 1) * 0.75, label
+
+
+def test_a_stream_without_len_trains_in_epochs_of_steps_per_epoch(tmp_path):
+    """An endless IterableDataset trains: epochs are steps_per_epoch batches, loss falls,
+    and a schedule spans max_epochs * steps_per_epoch steps (the lr ends at its floor)."""
+    counter = EpochCounter()
+    batches = BatchCounter()
+    result = fit(linear_model(), BlobStream(), blob_set(64), step=classification_step, name="stream",
+                 fit_params=fit_params(tmp_path, max_epochs=3, steps_per_epoch=4, batch_size=16,
+                                       scheduler={"name": "cosine"}),
+                 trainer_params=CPU, callbacks=[counter, batches])
+
+    assert counter.epochs == [0, 1, 2]
+    assert batches.count == 3 * 4
+    history = result.history
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert accuracy(result.model, blob_set()) >= 0.9
+    assert history["lr"].is_monotonic_decreasing and history["lr"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_stream_needs_steps_per_epoch(tmp_path):
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        fit(linear_model(), BlobStream(), step=classification_step, name="endless",
+            fit_params=fit_params(tmp_path), trainer_params=CPU)
+
+
+def test_an_interrupted_stream_run_resumes_from_its_checkpoint(tmp_path):
+    """The checkpoint folder of a stream is found again by a new call (no len(), no address)."""
+    params = fit_params(tmp_path, max_epochs=3, steps_per_epoch=4, batch_size=16)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(linear_model(), DataLoader(BlobStream(seed=1), batch_size=16), blob_set(32), step=classification_step,
+            name="stream-resume", fit_params=params, trainer_params=CPU, callbacks=[FailAtEpochEnd(1)])
+    counter = EpochCounter()
+    result = fit(linear_model(), DataLoader(BlobStream(seed=1), batch_size=16), blob_set(32),
+                 step=classification_step, name="stream-resume", fit_params=params, trainer_params=CPU,
+                 callbacks=[counter])
+    assert result.resumed_from is not None
+    assert counter.epochs == [1, 2]
+
+
+# --------------------------------------------------------------------------- step context
+CONTEXTS: list[StepContext] = []
+
+
+def context_step(model: nn.Module, batch, context: StepContext) -> dict[str, torch.Tensor]:
+    CONTEXTS.append(context)
+    return classification_step(model, batch)
+
+
+def test_accepts_context_only_for_a_required_third_parameter():
+    def with_setting(model, batch, augment=None):
+        return {}
+
+    assert accepts_context(context_step)
+    assert not accepts_context(classification_step)
+    assert not accepts_context(with_setting)
+    assert not accepts_context(partial(context_step, context=None))
+
+
+def test_the_step_sees_global_step_and_epoch_across_a_resume(tmp_path):
+    """Training calls see global_step 0, 1, 2... over epochs of 4 batches; after a crash in
+    epoch 1 the resumed call starts again from the end of epoch 0 at global_step 4.
+    Validation calls see the steps trained so far."""
+    data, params = blob_set(64), fit_params(tmp_path, max_epochs=3, batch_size=16)
+    CONTEXTS.clear()
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(linear_model(), data, data, step=context_step, name="context", fit_params=params,
+            trainer_params=CPU, callbacks=[FailAtEpochEnd(1)])
+    assert [c.global_step for c in CONTEXTS if c.stage == "train"] == list(range(8))
+    CONTEXTS.clear()
+    fit(linear_model(), data, data, step=context_step, name="context", fit_params=params, trainer_params=CPU)
+
+    train = [c for c in CONTEXTS if c.stage == "train"]
+    val = [c for c in CONTEXTS if c.stage == "val"]
+    assert [c.global_step for c in train] == list(range(4, 12))
+    assert [c.epoch for c in train] == [step // 4 for step in range(4, 12)]
+    assert [c.batch_idx for c in train] == [step % 4 for step in range(4, 12)]
+    assert all(c.optimizer is None for c in CONTEXTS)
+    assert sorted({(c.epoch, c.global_step) for c in val}) == [(1, 8), (2, 12)]
+
+
+# --------------------------------------------------------------------------- several optimizers
+class TwoParts(nn.Module):
+    """Two independent linear regressions, each trained by its own optimizer."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.first, self.second = nn.Linear(2, 1), nn.Linear(2, 1)
+
+
+def two_losses_step(model: TwoParts, batch, context: StepContext) -> dict[str, torch.Tensor]:
+    CONTEXTS.append(context)
+    inputs, targets = batch
+    return {"loss_first": F.mse_loss(model.first(inputs).squeeze(1), targets[:, 0]),
+            "loss_second": F.mse_loss(model.second(inputs).squeeze(1), targets[:, 1])}
+
+
+def regression_set(n: int = 128) -> TensorDataset:
+    inputs = torch.randn(n, 2, generator=torch.Generator().manual_seed(0))
+    targets = torch.stack([inputs @ torch.tensor([2.0, -1.0]), inputs @ torch.tensor([-3.0, 0.5])], 1)
+    return TensorDataset(inputs, targets)
+
+
+class StepsPerOptimizer(Callback):
+    def __init__(self):
+        self.counts: dict[int, int] = {}
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        index = trainer.optimizers.index(optimizer)
+        self.counts[index] = self.counts.get(index, 0) + 1
+
+
+def parts_params(tmp_path: Path, optimizers: dict, **overrides) -> dict:
+    """fit parameters for several optimizers: no single ``optimizer`` entry."""
+    params = fit_params(tmp_path, optimizers=optimizers, **overrides)
+    if "optimizer" not in overrides:
+        del params["optimizer"]
+    return params
+
+
+def test_two_optimizers_train_their_own_parts_at_a_two_to_one_ratio(tmp_path):
+    """first steps on every batch, second on one in two, each with its own schedule; the step
+    is called once per turn, in the listed order, and must return that turn's loss."""
+    data, steps, model = regression_set(), StepsPerOptimizer(), TwoParts()
+    before = copy.deepcopy(model.state_dict())
+    optimizers = {"first": {"params": "first", "optimizer": {"name": "SGD", "lr": 0.1}},
+                  "second": {"params": "second", "optimizer": {"name": "SGD", "lr": 0.2},
+                             "scheduler": {"name": "cosine"}, "every": 2}}
+    CONTEXTS.clear()
+    result = fit(model, data, data, step=two_losses_step, name="two", trainer_params=CPU, callbacks=[steps],
+                 fit_params=parts_params(tmp_path, optimizers, max_epochs=2, batch_size=16, monitor="val_loss_first"))
+
+    assert steps.counts == {0: 16, 1: 8}  # 8 batches x 2 epochs; every: 2 -> half as many
+    turns = [c.optimizer for c in CONTEXTS if c.stage == "train"][:5]
+    assert turns == ["first", "second", "first", "first", "second"]
+    history = result.history
+    for part in ("first", "second"):
+        assert history[f"train_loss_{part}"].iloc[-1] < 0.5 * history[f"train_loss_{part}"].iloc[0]
+        assert not torch.equal(before[f"{part}.weight"], result.model.state_dict()[f"{part}.weight"])
+    assert (history["lr_first"] == 0.1).all()
+    assert history["lr_second"].iloc[-1] == pytest.approx(0.0, abs=1e-9)  # its cosine spans its own 8 steps
+
+
+def first_only_step(model: nn.Module, batch) -> dict[str, torch.Tensor]:
+    inputs, labels = batch
+    return {"loss_only": 1000.0 * F.cross_entropy(model(inputs), labels)}
+
+
+def test_gradient_clipping_applies_to_each_optimizer(tmp_path):
+    """With SGD lr 1 a clipped step moves the weights by exactly the clip norm."""
+    model, clip = linear_model(), 0.05
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    result = fit(model, blob_set(32), step=first_only_step, name="clip-manual", trainer_params=CPU,
+                 fit_params=parts_params(tmp_path, {"only": {"params": "", "optimizer": {"name": "SGD", "lr": 1.0}}},
+                                         max_epochs=1, gradient_clip_val=clip))
+    after = torch.cat([p.detach().flatten() for p in result.model.parameters()])
+    assert (after - before).norm().item() == pytest.approx(clip, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("optimizers", "overrides", "error", "message"),
+    [
+        ({"first": {"params": "third"}}, {}, ValueError, "optimizers.first.params"),
+        ({"first": {"params": ""}, "second": {"params": "second"}}, {}, ValueError, "share parameters"),
+        ({"first": {"params": "first", "lr": 0.1}}, {}, ValueError, "optimizers.first: unknown key"),
+        ({"first": {"params": "first", "every": 0}}, {}, ValueError, "optimizers.first.every"),
+        ({"first": {"params": "first"}}, {"optimizer": {"name": "SGD", "lr": 0.1}}, ValueError, "single optimizer"),
+        ({"first": {"params": "first"}, "third": {"params": "second"}}, {}, KeyError, "loss_third"),
+    ],
+    ids=["no-such-part", "shared", "unknown-key", "every-0", "optimizer-too", "missing-loss"],
+)
+def test_bad_optimizers_fail_naming_the_entry(tmp_path, optimizers, overrides, error, message):
+    params = parts_params(tmp_path, optimizers, max_epochs=1, **overrides)
+    with pytest.raises(error, match=re.escape(message)):
+        fit(TwoParts(), regression_set(32), step=two_losses_step, name="bad-parts", fit_params=params,
+            trainer_params=CPU)
+
+
+# --------------------------------------------------------------------------- whole-split evaluation
+def f1_score(model: nn.Module, batches) -> dict[str, float]:
+    """F1 of class 1 over every prediction of the split: not a mean of per-batch values."""
+    predictions, labels = [], []
+    for inputs, batch_labels in batches:
+        predictions.append(model(inputs).argmax(1))
+        labels.append(batch_labels)
+    predicted, truth = torch.cat(predictions), torch.cat(labels)
+    true_positives = ((predicted == 1) & (truth == 1)).sum().item()
+    return {"f1": 2 * true_positives / max((predicted == 1).sum().item() + (truth == 1).sum().item(), 1)}
+
+
+def sorted_blob_set(n: int = 128) -> TensorDataset:
+    """Blob points sorted by label, so whole batches hold one class: per-batch F1 is far from F1."""
+    inputs, labels = blobs(n, seed=1)
+    order = labels.argsort(stable=True)
+    return TensorDataset(inputs[order], labels[order])
+
+
+def test_evaluate_scores_the_whole_split_and_is_monitored(tmp_path):
+    train, val = blob_set(), sorted_blob_set()
+    result = fit(linear_model(), train, val, step=classification_step, name="f1", evaluate=f1_score,
+                 fit_params=fit_params(tmp_path, max_epochs=3, optimizer={"name": "SGD", "lr": 0.05},
+                                       monitor="val_f1", mode="max"),
+                 trainer_params=CPU)
+
+    assert result.best_score == result.history["val_f1"].max()
+    whole = f1_score(result.model, DataLoader(val, batch_size=len(val)))["f1"]
+    assert whole == pytest.approx(result.best_score, rel=1e-6)  # logged as float32
+    per_batch = [f1_score(result.model, [batch])["f1"] for batch in DataLoader(val, batch_size=32)]
+    assert abs(sum(per_batch) / len(per_batch) - whole) > 0.1  # a batch mean would be another figure
+    assert "val_acc" in result.history  # the step's batch means are still there
+
+
+def test_early_stopping_can_watch_the_whole_split_metric(tmp_path):
+    data = blob_set(64)
+    result = fit(linear_model(), data, data, step=classification_step, name="f1-stop", evaluate=f1_score,
+                 fit_params=fit_params(tmp_path, max_epochs=5, optimizer={"name": "SGD", "lr": 0.0},
+                                       monitor="val_f1", mode="max", early_stopping_patience=1),
+                 trainer_params=CPU)
+    assert result.stopped_early and len(result.history) == 2
+
+
+def acc_again(model: nn.Module, batches) -> dict[str, float]:
+    return {"acc": 0.5}
+
+
+def test_evaluate_needs_validation_data_and_its_own_names(tmp_path):
+    data = blob_set(32)
+    with pytest.raises(ValueError, match="val_data"):
+        fit(linear_model(), data, step=classification_step, name="no-val", evaluate=f1_score,
+            fit_params=fit_params(tmp_path, max_epochs=1), trainer_params=CPU)
+    with pytest.raises(ValueError, match=r"\['acc'\]"):
+        fit(linear_model(), data, data, step=classification_step, name="clash", evaluate=acc_again,
+            fit_params=fit_params(tmp_path, max_epochs=1), trainer_params=CPU)
+
+
+# --------------------------------------------------------------------------- checkpoint folder
+def test_checkpoints_go_under_the_trainer_data_root_by_default(tmp_path):
+    params = fit_params(tmp_path, max_epochs=2)
+    del params["checkpoint_dir"]
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(linear_model(), blob_set(32), step=classification_step, name="rooted", fit_params=params,
+            trainer_params={**CPU, "data_root": str(tmp_path / "root")}, callbacks=[FailAtEpochEnd(1)])
+    folders = list((tmp_path / "root" / "06_models" / "checkpoints").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("rooted-") and (folders[0] / "last.ckpt").is_file()
+    assert checkpoint_root(fit_config({}), {}) == Path("data/06_models/checkpoints")
+    assert checkpoint_root(fit_config({"checkpoint_dir": "elsewhere"}), {"data_root": "x"}) == Path("elsewhere")

@@ -20,20 +20,81 @@ Everything else comes from parameters. ``fit_params`` (defaults in FIT_DEFAULTS)
     seed: 0
     optimizer: {name: AdamW, lr: 0.001, weight_decay: 0.0001}   # see core/optim.py
     scheduler: {name: onecycle}                                  # none | onecycle | cosine | step
+    optimizers: null                # several optimizers (below); replaces optimizer and scheduler
+    steps_per_epoch: null           # batches per epoch (null = the whole training set); required for a stream
     gradient_clip_val: 1.0          # null = no clipping (by norm; gradient_clip_algorithm: value)
-    monitor: val_loss               # val_<name> of any scalar the step returns
+    monitor: val_loss               # val_<name> of any scalar the step or evaluate returns
     mode: min
     early_stopping_patience: 3      # null = run all epochs
     restore_best: true              # return the best monitored epoch's weights (false: the last epoch's)
-    checkpoint_dir: data/06_models/checkpoints
+    checkpoint_dir: null            # null = <trainer.data_root>/06_models/checkpoints
     resume: true                    # continue an interrupted run from its last checkpoint
 
 ``trainer_params`` is the shared ``trainer`` block (core/devices.py): accelerator,
-devices, precision, strategy. The step function must be defined at module level so that
-``ddp_spawn`` workers can import it.
+devices, precision, strategy, data_root. The step function (and ``evaluate``) must be
+defined at module level so that ``ddp_spawn`` workers can import them.
 
 Per epoch, ``train_<k>`` and ``val_<k>`` (epoch means), ``lr`` and ``epoch_seconds`` go to
 the active MLflow run as ``<name>/<metric>`` with step = epoch, and to ``result.history``.
+
+**The step's context.** A step with a third parameter (no default) receives a
+``StepContext``: ``global_step`` (training batches before this one, over all epochs, kept
+across a resume), ``epoch``, ``stage`` ("train" or "val"), ``batch_idx`` and ``optimizer``
+(whose turn it is, with several optimizers). A KL weight that warms up, a teacher-forcing
+ratio that decays, or a GAN that reads whose turn it is all use it::
+
+    def vae_step(model, batch, context):
+        beta = min(1.0, context.global_step / 1000)
+        ...
+
+**Streams.** ``train_data`` may be an ``IterableDataset`` (or a DataLoader over one): data
+generated on the fly, or read from shards too large to index. A stream has no length, so
+``steps_per_epoch`` says how many batches make an epoch (the schedule, checkpoints, early
+stopping and history all count in epochs); fit refuses a stream without it. A stream is
+never shuffled by fit (it orders its own data), and a validation stream must end.
+
+**Several optimizers** (a GAN's generator and discriminator, an actor and a critic)::
+
+    optimizers:
+      discriminator: {params: discriminator, optimizer: {name: Adam, lr: 0.0002}, every: 1}
+      generator: {params: generator, optimizer: {name: Adam, lr: 0.0002},
+                  scheduler: {name: cosine}, every: 2}     # D:G updates 2:1
+
+``params`` names the submodule (``model.<params>``, dotted for deeper ones) whose
+parameters that optimizer trains; no parameter may belong to two. ``every: n`` steps it on
+one batch in n (batches 0, n, 2n...), so the ratio of ``every`` values is the update
+ratio; each ``scheduler`` spans that optimizer's own number of steps. On each batch, the
+optimizers due take their turns in the order listed; on each turn the step is called
+afresh with ``context.optimizer`` set to that name and must return ``loss_<name>``,
+which is back-propagated into that optimizer's parameters only (the others' parameters
+do not require gradients during the turn). So the generator's turn sees the
+discriminator as just updated, as in the original GAN algorithm::
+
+    def gan_step(model, batch, context):
+        real = batch[0]
+        fake = model.generator(torch.randn(len(real), 16, device=real.device))
+        if context.optimizer == "discriminator":
+            return {"loss_discriminator": bce(model.discriminator(real), 1)
+                                          + bce(model.discriminator(fake.detach()), 0)}
+        return {"loss_generator": bce(model.discriminator(fake), 1)}   # validation (optimizer None) too
+
+Each turn logs everything it returns except the other optimizers' losses; validation calls
+the step once (``context.optimizer`` is None) and logs all it returns. No ``loss`` entry is
+needed then, so set ``monitor`` to something the step or ``evaluate`` returns.
+Clipping (``gradient_clip_val``) applies to each optimizer's step. Under DDP, fit turns
+on the detection of unused parameters (each turn uses one part only).
+
+**Whole-split evaluation.** Some figures are not means of batch values: F1 over all
+predictions, FID, word error rate, a ranking metric. ``evaluate(model, batches)`` is
+called once at the end of each validation epoch (model in evaluation mode, no gradients)
+with the validation batches already on the model's device (``batches.dataset`` is the
+split); it returns ``{name: float}``, logged as ``val_<name>`` beside the step's batch
+means, so it can be monitored, early-stopped on and restored as the best epoch. Its
+names must differ from those the step returns. Under DDP rank zero computes it on the
+whole split and every rank logs the same values.
+
+Training that has no data set to iterate (an agent in an environment, federated rounds, a
+sequence of tasks) runs through ``core.loop.run_loop`` instead, with the same services.
 """
 
 from __future__ import annotations
@@ -43,25 +104,26 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import lightning.pytorch as L
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from dl_roadmap.core.devices import lightning_trainer_kwargs
-from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.devices import lightning_trainer_kwargs, trainer_config
+from dl_roadmap.core.lightning_module import EpochRecorder, EvaluateFn, StepContext, StepFn, StepModule
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.tracking import RunHandle
 
-logger = logging.getLogger(__name__)
+__all__ = ["FIT_DEFAULTS", "EvaluateFn", "FitResult", "StepContext", "StepFn", "checkpoint_root", "fit", "fit_config"]
 
-StepFn = Callable[[nn.Module, Any], dict[str, torch.Tensor]]
+logger = logging.getLogger(__name__)
 
 FIT_DEFAULTS: dict[str, Any] = {
     "max_epochs": 10,
@@ -69,15 +131,25 @@ FIT_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "optimizer": {"name": "AdamW", "lr": 1e-3},
     "scheduler": {"name": "none"},
+    "optimizers": None,
+    "steps_per_epoch": None,
     "gradient_clip_val": None,
     "gradient_clip_algorithm": "norm",
     "monitor": "val_loss",
     "mode": "min",
     "early_stopping_patience": None,
     "restore_best": True,
-    "checkpoint_dir": "data/06_models/checkpoints",
+    "checkpoint_dir": None,
     "resume": True,
     "num_workers": 0,
+}
+
+# One entry of ``optimizers``; ``params`` (the submodule's name) has no default.
+OPTIMIZER_ENTRY_DEFAULTS: dict[str, Any] = {
+    "params": None,
+    "optimizer": {"name": "AdamW", "lr": 1e-3},
+    "scheduler": {"name": "none"},
+    "every": 1,
 }
 
 
@@ -95,19 +167,31 @@ class FitResult:
 
 def fit(
     model: nn.Module,
-    train_data: Dataset,
-    val_data: Dataset | None = None,
+    train_data: Dataset | DataLoader,
+    val_data: Dataset | DataLoader | None = None,
     *,
     step: StepFn,
     name: str,
     fit_params: dict[str, Any] | None = None,
     trainer_params: dict[str, Any] | None = None,
     callbacks: list[Callback] | None = None,
+    evaluate: EvaluateFn | None = None,
 ) -> FitResult:
     """Train ``model`` with ``step`` on ``train_data``; see the module docstring."""
     config = fit_config(fit_params)
+    specs = config["optimizers"]
+    if specs:
+        _check_parts(model, specs)
+    if evaluate is not None and val_data is None:
+        raise ValueError("fit: evaluate scores the validation split, but no val_data was given")
+    if not _sized(train_data) and config["steps_per_epoch"] is None:
+        raise ValueError(
+            f"fit parameters: steps_per_epoch is required for {name!r}: its training data "
+            f"({type(train_data).__name__}) has no len(), so the number of batches in an epoch must be given"
+        )
     L.seed_everything(config["seed"], workers=True, verbose=False)
-    run_dir = Path(config["checkpoint_dir"]) / f"{name}-{_fingerprint(model, train_data, val_data, config)}"
+    root = checkpoint_root(config, trainer_params)
+    run_dir = root / f"{name}-{_fingerprint(model, train_data, val_data, config)}"
     last = run_dir / "last.ckpt"
     resume_from = str(last) if config["resume"] and last.exists() else None
     if resume_from:
@@ -118,16 +202,23 @@ def fit(
     checkpoint = ModelCheckpoint(
         dirpath=run_dir, filename="best", monitor=monitor, mode=config["mode"], save_last=True, save_top_k=1
     )
-    cbs: list[Callback] = [checkpoint, _EpochRecorder(run_dir / "history.csv", name, RunHandle.current())]
+    recorder = EpochRecorder(run_dir / "history.csv", name, RunHandle.current(), list(specs) if specs else None)
+    cbs: list[Callback] = [checkpoint, recorder]
     if monitor and config["early_stopping_patience"]:
         cbs.append(EarlyStopping(monitor, patience=int(config["early_stopping_patience"]), mode=config["mode"]))
     trainer_kwargs = lightning_trainer_kwargs(trainer_params)
     if trainer_kwargs["enable_progress_bar"]:
         cbs.append(TQDMProgressBar(refresh_rate=20))
+    if config["steps_per_epoch"] is not None:
+        trainer_kwargs["limit_train_batches"] = int(config["steps_per_epoch"])
+    if specs and trainer_kwargs["strategy"] in ("ddp", "ddp_spawn"):
+        # Each optimizer's turn leaves the other parts' parameters unused, which plain DDP refuses.
+        trainer_kwargs["strategy"] = f"{trainer_kwargs['strategy']}_find_unused_parameters_true"
     trainer = L.Trainer(
         **trainer_kwargs,
         max_epochs=int(config["max_epochs"]),
-        gradient_clip_val=config["gradient_clip_val"],
+        # With several optimizers Lightning cannot clip by itself: the module clips each one.
+        gradient_clip_val=None if specs else config["gradient_clip_val"],
         gradient_clip_algorithm=config["gradient_clip_algorithm"],
         callbacks=cbs + list(callbacks or []),
         logger=False,
@@ -139,12 +230,16 @@ def fit(
     # mode (restored from disk, returned by an earlier fit) would train without dropout or
     # augmentation: training starts in training mode.
     model.train()
-    module = _StepModule(model, step, config["optimizer"], config["scheduler"])
+    val_loader = _loader(val_data, config, shuffle=False) if has_val else None
+    module = StepModule(
+        model, step, config["optimizer"], config["scheduler"], specs=specs,
+        clip=(config["gradient_clip_val"], config["gradient_clip_algorithm"]), evaluate=evaluate, val_loader=val_loader,
+    )
     started = time.perf_counter()
     trainer.fit(
         module,
         train_dataloaders=_loader(train_data, config, shuffle=True),
-        val_dataloaders=_loader(val_data, config, shuffle=False) if has_val else None,
+        val_dataloaders=val_loader,
         ckpt_path=resume_from,
     )
     if trainer.interrupted:
@@ -171,104 +266,123 @@ def fit(
 
 
 def fit_config(params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` over FIT_DEFAULTS; an unknown key is an error that names it."""
+    """``params`` over FIT_DEFAULTS; an unknown key or a bad value is an error that names it."""
     config = over_defaults(params, FIT_DEFAULTS, "fit parameters")
     for key in ("max_epochs", "batch_size"):
-        if not isinstance(config[key], int) or config[key] < 1:
+        if not _positive_int(config[key]):
             raise ValueError(f"fit parameters: {key} must be a positive integer, got {config[key]!r}")
+    if config["steps_per_epoch"] is not None and not _positive_int(config["steps_per_epoch"]):
+        raise ValueError(f"fit parameters: steps_per_epoch must be a positive integer or null, "
+                         f"got {config['steps_per_epoch']!r}")
     if config["mode"] not in ("min", "max"):
         raise ValueError(f"fit parameters: mode must be 'min' or 'max', got {config['mode']!r}")
+    config["optimizers"] = _optimizer_entries(config["optimizers"])
+    if config["optimizers"]:
+        if any(config[key] not in (None, FIT_DEFAULTS[key]) for key in ("optimizer", "scheduler")):
+            raise ValueError("fit parameters: optimizer and scheduler describe a single optimizer; with "
+                             "optimizers, give each entry its own optimizer and scheduler")
+    elif not isinstance(config["optimizer"], Mapping):
+        raise ValueError(f"fit parameters: optimizer must be a mapping {{name, lr, ...}}, got {config['optimizer']!r}")
     return config
 
 
-class _StepModule(L.LightningModule):
-    """Wraps a plain module and a step function into Lightning's interface."""
-
-    def __init__(self, model: nn.Module, step: StepFn, optimizer: dict, scheduler: dict | None):
-        super().__init__()
-        self.model = model
-        self.step = step
-        self.optimizer_params = dict(optimizer)
-        self.scheduler_params = dict(scheduler or {"name": "none"})
-
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        out = self.step(self.model, batch)
-        self._log_scalars("train", out, batch)
-        return out["loss"]
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._log_scalars("val", self.step(self.model, batch), batch)
-
-    def _log_scalars(self, stage: str, out: dict[str, torch.Tensor], batch: Any) -> None:
-        if "loss" not in out:
-            raise KeyError(f"the step function must return a 'loss' entry, got {sorted(out)}")
-        size = _batch_size(batch)
-        scalars = {f"{stage}_{key}": value.detach() if key == "loss" else value for key, value in out.items()}
-        self.log_dict(scalars, on_step=False, on_epoch=True, batch_size=size, sync_dist=True)
-
-    def configure_optimizers(self) -> Any:
-        optimizer = build_optimizer(self.model, self.optimizer_params)
-        scheduler = build_scheduler(optimizer, self.scheduler_params, self.trainer.estimated_stepping_batches)
-        if scheduler is None:
-            return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+def checkpoint_root(config: dict[str, Any], trainer_params: dict[str, Any] | None) -> Path:
+    """``checkpoint_dir``, or ``<trainer.data_root>/06_models/checkpoints`` when it is not set,
+    so each run environment keeps its checkpoints under its own data root."""
+    if config.get("checkpoint_dir"):
+        return Path(config["checkpoint_dir"])
+    return Path(trainer_config(trainer_params)["data_root"]) / "06_models" / "checkpoints"
 
 
-class _EpochRecorder(Callback):
-    """Rank zero writes one history row per epoch to CSV and to MLflow (step = epoch)."""
+def _optimizer_entries(value: Any) -> dict[str, dict[str, Any]] | None:
+    """The ``optimizers`` mapping with each entry over its defaults, checked."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError(f"fit parameters: optimizers must be a mapping name -> {{params, optimizer, scheduler, "
+                         f"every}} with at least one entry, got {value!r}")
+    entries = {}
+    for name, entry in value.items():
+        where = f"fit parameters: optimizers.{name}"
+        if not str(name).isidentifier():
+            raise ValueError(f"{where}: the name must be an identifier (the step returns loss_<name>)")
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: a mapping {{params, optimizer, scheduler, every}}, got {entry!r}")
+        entry = over_defaults(entry, OPTIMIZER_ENTRY_DEFAULTS, where)
+        if not isinstance(entry["params"], str):
+            raise ValueError(f"{where}.params: the name of the submodule this optimizer trains "
+                             f"(model.<params>), got {entry['params']!r}")
+        if not _positive_int(entry["every"]):
+            raise ValueError(f"{where}.every: a positive integer n (it steps on one batch in n), "
+                             f"got {entry['every']!r}")
+        entries[str(name)] = entry
+    return entries
 
-    def __init__(self, path: Path, prefix: str, run: RunHandle | None):
-        self.path, self.prefix, self.run = Path(path), prefix, run
-        self._epoch_start = 0.0
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # After a resume, drop rows of epochs that will be trained again.
-        if trainer.is_global_zero and self.path.exists():
-            rows = pd.read_csv(self.path)
-            rows[rows["epoch"] < trainer.current_epoch].to_csv(self.path, index=False)
+def _check_parts(model: nn.Module, entries: dict[str, dict[str, Any]]) -> None:
+    """Every ``params`` names a submodule, and no parameter belongs to two optimizers."""
+    owner: dict[int, str] = {}
+    for name, entry in entries.items():
+        try:
+            part = model.get_submodule(entry["params"])
+        except AttributeError as error:
+            raise ValueError(f"fit parameters: optimizers.{name}.params: the model has no submodule "
+                             f"{entry['params']!r}") from error
+        for parameter in part.parameters():
+            if id(parameter) in owner:
+                raise ValueError(f"fit parameters: optimizers.{name} and optimizers.{owner[id(parameter)]} "
+                                 f"share parameters; each parameter needs exactly one optimizer")
+            owner[id(parameter)] = name
 
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._epoch_start = time.perf_counter()
 
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not trainer.is_global_zero:
-            return
-        row = {key: float(value) for key, value in trainer.callback_metrics.items()}
-        for group in trainer.optimizers[0].param_groups:
-            name = group.get("name", "base")
-            row["lr" if name == "base" else f"lr_{name}"] = group["lr"]
-        row["epoch_seconds"] = time.perf_counter() - self._epoch_start
-        epoch = trainer.current_epoch
-        if self.run is not None:
-            self.run.log_metrics({f"{self.prefix}/{key}": value for key, value in row.items()}, step=epoch)
-        frame = pd.DataFrame([{"epoch": epoch, **row}])
-        if self.path.exists():
-            frame = pd.concat([pd.read_csv(self.path), frame], ignore_index=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(self.path, index=False)
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _loader(data: Dataset | DataLoader, config: dict[str, Any], shuffle: bool) -> DataLoader:
     if isinstance(data, DataLoader):
         return data
+    workers = int(config["num_workers"])
     return DataLoader(
         data,
         batch_size=int(config["batch_size"]),
-        shuffle=shuffle,
-        num_workers=int(config["num_workers"]),
-        persistent_workers=int(config["num_workers"]) > 0,
+        # A stream orders its own data; DataLoader refuses to shuffle one.
+        shuffle=shuffle and not isinstance(data, IterableDataset),
+        num_workers=workers,
+        persistent_workers=workers > 0,
     )
 
 
-def _batch_size(batch: Any) -> int:
-    first = batch[0] if isinstance(batch, (list, tuple)) else batch
-    return int(first.shape[0]) if hasattr(first, "shape") else 1
+def _sized(data: Any) -> bool:
+    try:
+        len(data)
+    except TypeError:
+        return False
+    return True
 
 
 def _fingerprint(model: nn.Module, train: Any, val: Any, config: dict[str, Any]) -> str:
-    """Same model, data sizes and fit parameters -> same checkpoint folder, so only a
-    matching run resumes from it."""
+    """Same model, data and fit parameters -> same checkpoint folder, so only a matching run
+    resumes from it."""
     key = json.dumps(
-        [repr(model), len(train), len(val) if val is not None else 0, config], sort_keys=True, default=str
+        [repr(model), _data_key(train), _data_key(val) if val is not None else 0, config], sort_keys=True, default=str
     )
     return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+def _data_key(data: Any) -> Any:
+    """A data set's size; for a stream, its class and plain settings.
+
+    A stream has no len(), and reading it to count or hash its items would consume it (or
+    never end), so it is identified by what can be read without iterating: the class of
+    the dataset, its public scalar attributes (a seed, a sequence length) and the loader's
+    batch size. Two streams alike in all of these share a checkpoint folder: give their
+    runs different names.
+    """
+    if _sized(data):
+        return len(data)
+    dataset = data.dataset if isinstance(data, DataLoader) else data
+    settings = {key: value for key, value in getattr(dataset, "__dict__", {}).items()
+                if not key.startswith("_") and isinstance(value, (bool, int, float, str))}
+    kind = type(dataset)
+    return [f"{kind.__module__}.{kind.__qualname__}", settings, getattr(data, "batch_size", None)]
