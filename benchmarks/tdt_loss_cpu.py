@@ -42,7 +42,8 @@ from pathlib import Path
 
 import torch
 
-from dl_roadmap.asr.tdt_loss import tdt_loss, tdt_loss_reference
+from dl_roadmap.asr.tdt_loss import tdt_loss
+from dl_roadmap.asr.tdt_reference import tdt_loss_reference
 
 DURATIONS = [0, 1, 2, 3, 4]
 SIGMA = 0.02

@@ -10,7 +10,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from dl_roadmap.pipeline_registry import DEFAULT_PIPELINE
+from dl_roadmap.pipeline_registry import DEFAULT_PIPELINE, RUNS_FIRST
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,10 @@ class CheckParametersHook:
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
         from dl_roadmap.core.schema import check_parameters
 
-        check_parameters(catalog.load("parameters"), pipeline_names(run_params))
+        names = pipeline_names(run_params)
+        # A pipeline that runs another first (pipeline_registry.RUNS_FIRST) reads its blocks too.
+        with_first = [first for name in names for first in RUNS_FIRST.get(name, ())] + names
+        check_parameters(catalog.load("parameters"), list(dict.fromkeys(with_first)))
 
 
 class KeepGoodOutputsHook:

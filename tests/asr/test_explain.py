@@ -1,7 +1,8 @@
-"""Tests for input attribution over the mel spectrogram: the attribution is gradient x input
-of the transcript's log-likelihood (checked against an independent autograd computation
-and finite differences), the log-likelihood is minus the loss, the model is left as it
-was, and the deletion check, figure and multi-utterance helper return what they say.
+"""Input attribution over the mel spectrogram (dl_roadmap.asr.attribution and explain): the
+attribution is gradient x input of the transcript's log-likelihood (checked against an
+independent autograd computation and finite differences), the log-likelihood is minus the
+loss, the model is left as it was, and the deletion check, figure and multi-utterance
+helper return what they say.
 
 Untrained tiny models (1 FastConformer layer, d_model 32) on short synthetic clips: the
 maths does not need a trained model."""
@@ -16,33 +17,25 @@ import pytest
 import torch
 
 from dl_roadmap.asr.audio import write_wav
+from dl_roadmap.asr.attribution import attribute_utterance, features_of, log_likelihood
 from dl_roadmap.asr.explain import (
     DELETION_COLUMNS,
     TABLE_COLUMNS,
-    attribute_utterance,
     attribution_figure,
     deletion_check,
     explain_utterances,
-    features_of,
-    log_likelihood,
     pick_rows,
 )
-from dl_roadmap.asr.model import train_tokenizer, transcribe
-from dl_roadmap.asr.tdt_loss import tdt_loss_reference
+from dl_roadmap.asr.tdt_reference import tdt_loss_reference
+from dl_roadmap.asr.tokenizer import train_tokenizer
+from dl_roadmap.asr.transcribe import transcribe
 from tests.asr.tiny import tiny_models
 
 TEXTS = ["turn the red light on", "switch off the fan in the kitchen", "set the hall heater to five",
          "open the garden door", "dim the blue lamp to three"]
 TARGET = "turn the light on"
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not fight other processes for cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

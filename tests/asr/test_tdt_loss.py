@@ -1,5 +1,6 @@
-"""Tests for the CPU TDT loss: the vectorised loss against the plain reference and against
-NeMo's own losses, and the hook that puts it into a NeMo TDT model."""
+"""The CPU TDT loss (dl_roadmap.asr.tdt_loss, tdt_reference, tdt_nemo): the vectorised loss
+against the plain reference and against NeMo's own losses, and the hook that puts it into a
+NeMo TDT model."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ import random
 import pytest
 import torch
 
-from dl_roadmap.asr.tdt_loss import (
-    CpuTDTLoss,
-    tdt_loss,
-    tdt_loss_reference,
-    use_cpu_tdt_loss,
-)
+from dl_roadmap.asr.tdt_loss import tdt_loss
+from dl_roadmap.asr.tdt_nemo import CpuTDTLoss, use_cpu_tdt_loss
+from dl_roadmap.asr.tdt_reference import tdt_loss_reference
 
 VOCAB = 5  # tokens 0..4, blank = 5 (NeMo's layout: blank is the last token logit)
 BLANK = VOCAB

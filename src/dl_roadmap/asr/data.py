@@ -10,12 +10,16 @@ Batches are ``(signal, signal_lengths, texts)``: ``signal`` is zero-padded float
 (B, samples). :class:`DurationBatchSampler` groups clips of similar duration so that a
 batch carries little padding, optionally capping the seconds of audio per batch (batching
 by duration, as NeMo's bucketing does).
+
+:func:`make_dataloader` is NeMo's own loader for a manifest instead, built by a model and
+tokenized inside the dataset: batches ``(signal, signal_lengths, tokens, token_lengths)``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -186,3 +190,67 @@ def tokenize_texts(model: nn.Module, texts: Sequence[str]) -> tuple[Tensor, Tens
     for row, values in enumerate(ids):
         tokens[row, : len(values)] = torch.tensor(values, dtype=torch.long)
     return tokens, lengths
+
+
+def make_dataloader(
+    model: nn.Module,
+    manifest_path: str | Path,
+    batch_size: int,
+    shuffle: bool = False,
+    *,
+    num_workers: int = 0,
+    max_duration: float | None = None,
+    min_duration: float | None = None,
+    bucketing: bool = False,
+    bucketing_randomization: float = 0.1,
+    drop_last: bool = False,
+) -> DataLoader:
+    """NeMo's audio-to-text data loader for a manifest, tokenized by the model's tokenizer.
+
+    Built by the model itself (the loader its ``setup_training_data`` would make), but
+    without recording it as the model's training or validation set, so one model can have
+    several loaders. Batches are ``(signal, signal_lengths, tokens, token_lengths)``.
+
+    Args:
+        model: the NeMo model the batches are for (its tokenizer or labels, sample rate).
+        manifest_path: NeMo manifest (JSON lines; relative audio paths are resolved against
+            its folder).
+        batch_size: utterances per batch.
+        shuffle: reshuffle every epoch (seeded by ``fit``'s seed).
+        num_workers: loader processes (0 loads in the training process; right for CPU).
+        max_duration, min_duration: drop utterances outside these seconds.
+        bucketing: NeMo's semi-sorted batching: batches of similar durations (less padding),
+            in shuffled order; replaces ``shuffle``.
+        bucketing_randomization: noise on the durations before sorting, as a fraction of
+            the duration range (0 sorts strictly).
+        drop_last: drop a last, smaller batch.
+
+    Returns:
+        A torch DataLoader.
+    """
+    from omegaconf import OmegaConf
+
+    manifest_path = Path(manifest_path)
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"no manifest at {manifest_path}")
+    config = {
+        "manifest_filepath": str(manifest_path.resolve()),
+        "sample_rate": int(model.cfg.get("sample_rate", 16_000)),
+        "batch_size": int(batch_size),
+        "shuffle": bool(shuffle),
+        "num_workers": int(num_workers),
+        "pin_memory": torch.cuda.is_available(),
+        "max_duration": max_duration,
+        "min_duration": min_duration,
+        "trim_silence": False,
+        "use_start_end_token": False,  # transducers and CTC predict no sentence markers
+        "drop_last": bool(drop_last),
+        "use_semi_sorted_batching": bool(bucketing),
+        "randomization_factor": float(bucketing_randomization),
+    }
+    if not hasattr(model, "tokenizer"):  # character models read their labels from the config
+        config["labels"] = list(model.cfg.labels)
+    loader = model._setup_dataloader_from_config(config=OmegaConf.create(config))
+    if loader is None:
+        raise ValueError(f"NeMo made no data loader for {manifest_path}")
+    return loader

@@ -23,12 +23,18 @@ from lightning.pytorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from dl_roadmap.asr.build import freeze_encoder
 from dl_roadmap.asr.data import AudioTextDataset, audio_loader
-from dl_roadmap.asr.model import asr_step, freeze_encoder, restore_nemo
+from dl_roadmap.asr.model_io import restore_nemo
 from dl_roadmap.asr.nemo_config import DEFAULT_SPEC_AUGMENT
+from dl_roadmap.asr.step import asr_step
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.stages import StageTask
 from dl_roadmap.core.training import StepFn, fit_config
+
+# The base source (``parakeet_finetune.base.source``) that means the small model that
+# parakeet_base trains offline, rather than a .nemo file or a pretrained name.
+OFFLINE = "offline"
 
 FINETUNE_DEFAULTS: dict[str, Any] = {
     "freeze_encoder_steps": 0,

@@ -43,6 +43,9 @@ Vectorisation: every arc goes from anti-diagonal ``n = t + u`` to a later one (a
 arc of duration ``d`` adds ``d + 1``, a blank arc adds ``d >= 1``), so the cells of one
 anti-diagonal only depend on earlier anti-diagonals. The loop runs over the ``T + U``
 anti-diagonals; each step is a handful of tensor ops over the whole batch and all ``u``.
+
+The same loss written as the recursion reads (slow, for checks) is in ``tdt_reference``;
+putting this loss into a NeMo TDT model is ``tdt_nemo``.
 """
 
 from __future__ import annotations
@@ -52,13 +55,9 @@ from collections.abc import Sequence
 from numbers import Integral
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 REDUCTIONS = ("none", "sum", "mean", "mean_batch", "mean_volume")
-
-# NeMo's own TDT loss classes ("tdt" and "tdt_pytorch" losses), matched by name so that
-# this module does not import NeMo (slow) just to recognise them.
-_NEMO_TDT_LOSSES = ("TDTLossNumba", "TDTLossPytorch")
 
 
 # ---------------------------------------------------------------------------- checks
@@ -133,7 +132,7 @@ def check_inputs(
     return n_tokens
 
 
-def _check_options(sigma: float, omega: float, reduction: str | None) -> str:
+def check_options(sigma: float, omega: float, reduction: str | None) -> str:
     """Check the scalar options; return the reduction with ``None`` spelled ``"none"``."""
     if not 0.0 <= omega <= 1.0:
         raise ValueError(f"omega is a probability and must lie in [0, 1], got {omega}")
@@ -145,7 +144,7 @@ def _check_options(sigma: float, omega: float, reduction: str | None) -> str:
     return reduction
 
 
-def _draw_rnnt(omega: float, rng: random.Random | None) -> bool:
+def draw_rnnt(omega: float, rng: random.Random | None) -> bool:
     """Whether this call uses the RNN-T loss (probability ``omega``), drawn like NeMo does."""
     return omega > 0.0 and (rng or random).random() < omega
 
@@ -319,213 +318,13 @@ def tdt_loss(
         computed in float32. Utterances with no valid path give ``+inf`` (and no gradient).
     """
     n_tokens = check_inputs(joint, targets, logit_lengths, target_lengths, durations, blank)
-    reduction = _check_options(sigma, omega, reduction)
+    reduction = check_options(sigma, omega, reduction)
     if joint.dtype not in (torch.float32, torch.float64):
         joint = joint.float()  # log-space sums lose too much in 16-bit floats
-    rnnt = _draw_rnnt(omega, rng)
+    rnnt = draw_rnnt(omega, rng)
     durations = [int(d) for d in durations]
     weights, blank_shifts, token_shifts = _arc_weights(
         joint, targets, n_tokens, durations, blank, sigma, rnnt
     )
     log_like = _log_likelihood(weights, blank_shifts, token_shifts, logit_lengths, target_lengths)
     return reduce_losses(-log_like, target_lengths, reduction)
-
-
-# ------------------------------------------------------------------------ reference
-
-
-def tdt_loss_reference(
-    joint: Tensor,
-    targets: Tensor,
-    logit_lengths: Tensor,
-    target_lengths: Tensor,
-    durations: Sequence[int],
-    blank: int,
-    sigma: float = 0.0,
-    omega: float = 0.0,
-    reduction: str | None = "mean_batch",
-    rng: random.Random | None = None,
-) -> Tensor:
-    """The same loss as :func:`tdt_loss`, written as the recursion reads (slow; for checks).
-
-    One utterance at a time, one lattice node at a time, in float64, with autograd. Only
-    reachable nodes are stored, so no ``-inf`` ever enters a sum.
-    """
-    n_tokens = check_inputs(joint, targets, logit_lengths, target_lengths, durations, blank)
-    reduction = _check_options(sigma, omega, reduction)
-    rnnt = _draw_rnnt(omega, rng)
-    durations = [int(d) for d in durations]
-    # (frames moved, duration logit index) of each kind of arc.
-    if rnnt:  # RNN-T: a token stays on its frame, a blank moves one frame; no duration logits
-        token_moves, blank_moves = [(0, 0)], [(1, 0)]
-    else:
-        token_moves = [(d, i) for i, d in enumerate(durations)]
-        blank_moves = [(d, i) for i, d in enumerate(durations) if d >= 1]
-    losses = []
-    for b in range(joint.shape[0]):
-        frames, length = int(logit_lengths[b]), int(target_lengths[b])
-        x = joint[b, :frames, : length + 1].double()
-        if rnnt:
-            tok = torch.log_softmax(x[..., :n_tokens], dim=-1)
-            dur = torch.zeros(frames, length + 1, 1, dtype=torch.float64)
-        else:
-            tok = torch.log_softmax(x[..., :n_tokens], dim=-1) - sigma
-            dur = torch.log_softmax(x[..., n_tokens:], dim=-1)
-        y = [int(v) for v in targets[b, :length]]
-        alpha = {(0, 0): torch.zeros((), dtype=torch.float64)}
-        for t in range(frames):
-            for u in range(length + 1):
-                if (t, u) == (0, 0):
-                    continue
-                terms = []
-                for d, i in blank_moves:  # blank from (t - d, u)
-                    if (t - d, u) in alpha:
-                        terms.append(alpha[t - d, u] + tok[t - d, u, blank] + dur[t - d, u, i])
-                for d, i in token_moves:  # token y_u from (t - d, u - 1)
-                    if u >= 1 and (t - d, u - 1) in alpha:
-                        terms.append(alpha[t - d, u - 1] + tok[t - d, u - 1, y[u - 1]] + dur[t - d, u - 1, i])
-                if terms:
-                    alpha[t, u] = torch.logsumexp(torch.stack(terms), dim=0)
-        # The last arc is a blank landing exactly on frame T.
-        ends = [
-            alpha[frames - d, length] + tok[frames - d, length, blank] + dur[frames - d, length, i]
-            for d, i in blank_moves
-            if (frames - d, length) in alpha
-        ]
-        if ends:
-            losses.append(-torch.logsumexp(torch.stack(ends), dim=0))
-        else:
-            losses.append(torch.tensor(float("inf"), dtype=torch.float64))
-    stacked = torch.stack(losses) if losses else joint.new_zeros(0, dtype=torch.float64)
-    return reduce_losses(stacked, target_lengths, reduction)
-
-
-# ------------------------------------------------------------------------------ NeMo
-
-
-class CpuTDTLoss(nn.Module):
-    """Stands in for NeMo's TDT loss inside ``RNNTLoss`` (its ``_loss`` attribute).
-
-    Same call as NeMo's inner losses: ``forward(acts, labels, act_lens, label_lens)``
-    with the raw joint output as ``acts``, and a ``reduction`` attribute that
-    ``RNNTLoss.forward`` sets to None around the call (None/``"none"``: per-utterance
-    losses; ``"sum"``; ``"mean"``: mean over the batch, as NeMo's inner losses read it).
-    CUDA tensors go to ``cuda_loss`` (NeMo's kernel) when one is given; everything else is
-    computed by :func:`tdt_loss`. On CPU NeMo's ``RNNTJoint`` log-softmaxes its whole
-    output (tokens and durations together); that shifts both groups of logits by the same
-    constant, which the separate normalisations here cancel, so it changes nothing.
-    """
-
-    def __init__(
-        self,
-        blank: int,
-        durations: Sequence[int],
-        sigma: float = 0.0,
-        omega: float = 0.0,
-        reduction: str | None = None,
-        cuda_loss: nn.Module | None = None,
-        fastemit_lambda: float = 0.0,
-        clamp: float = 0.0,
-    ) -> None:
-        super().__init__()
-        self.blank = int(blank)
-        self.durations = [int(d) for d in durations]
-        self.sigma = float(sigma)
-        self.omega = float(omega)
-        self.reduction = reduction
-        self.cuda_loss = cuda_loss
-        self.fastemit_lambda = float(fastemit_lambda)
-        self.clamp = float(clamp)
-
-    def forward(self, acts: Tensor, labels: Tensor, act_lens: Tensor, label_lens: Tensor) -> Tensor:
-        """Loss of a batch; see the class docstring for ``reduction``."""
-        if acts.is_cuda and self.cuda_loss is not None:
-            self.cuda_loss.reduction = self.reduction
-            return self.cuda_loss(acts=acts, labels=labels, act_lens=act_lens, label_lens=label_lens)
-        if self.fastemit_lambda > 0.0 or self.clamp > 0.0:
-            # Both change the gradients NeMo's kernel produces; autograd here would silently ignore them.
-            raise NotImplementedError(
-                "the CPU TDT loss does not implement fastemit_lambda > 0 or clamp > 0 "
-                f"(got fastemit_lambda={self.fastemit_lambda}, clamp={self.clamp}); "
-                "set them to 0 to train on CPU"
-            )
-        reduction = {None: "none", "none": "none", "sum": "sum", "mean": "mean_batch"}.get(self.reduction)
-        if reduction is None:
-            raise ValueError(f"reduction must be None, 'none', 'sum' or 'mean', got {self.reduction!r}")
-        return tdt_loss(
-            acts, labels, act_lens, label_lens, self.durations, self.blank, self.sigma, self.omega, reduction
-        )
-
-
-def use_cpu_tdt_loss(model: nn.Module) -> bool:
-    """Let a NeMo TDT model (``EncDecRNNTModel`` / ``EncDecRNNTBPEModel``) train on CPU.
-
-    Replaces NeMo's TDT loss inside ``model.loss`` (an ``RNNTLoss``; the fused
-    ``model.joint`` path calls the same object) by :class:`CpuTDTLoss`, which keeps NeMo's
-    loss for CUDA tensors, so the model can be moved between devices afterwards. Nothing
-    changes for a model without a TDT loss. Call it again after anything that rebuilds
-    ``model.loss`` (NeMo's ``change_vocabulary`` does); calling it twice is harmless.
-
-    Returns:
-        True when the model has a TDT loss (now CPU-capable), False otherwise.
-
-    Raises:
-        ValueError: the model's config asks for a TDT loss but ``model.loss`` is not one,
-            or its blank index or durations disagree with the joint network.
-    """
-    # RNNTLoss objects whose inner loss may be NeMo's TDT loss; the fused joint usually
-    # holds the same object as model.loss.
-    holders = []
-    for holder in (getattr(model, "loss", None), getattr(getattr(model, "joint", None), "_loss", None)):
-        if holder is not None and hasattr(holder, "_loss") and all(holder is not h for h in holders):
-            holders.append(holder)
-    found = False
-    for holder in holders:
-        inner = holder._loss
-        if isinstance(inner, CpuTDTLoss):
-            found = True
-            continue
-        if type(inner).__name__ not in _NEMO_TDT_LOSSES:
-            continue
-        _check_against_joint(model, int(inner.blank), list(inner.durations))
-        holder._loss = CpuTDTLoss(
-            blank=inner.blank,
-            durations=inner.durations,
-            sigma=getattr(inner, "sigma", 0.0),
-            omega=getattr(inner, "omega", 0.0),
-            reduction=inner.reduction,
-            cuda_loss=inner,
-            fastemit_lambda=getattr(inner, "fastemit_lambda", 0.0),
-            clamp=getattr(inner, "clamp", 0.0),
-        )
-        found = True
-    if not found and "tdt" in _configured_loss_name(model):
-        raise ValueError(
-            f"the model's config asks for a TDT loss ({_configured_loss_name(model)!r}) but model.loss "
-            f"computes {type(getattr(getattr(model, 'loss', None), '_loss', None)).__name__}; NeMo's "
-            "change_vocabulary rebuilds the loss without TDT: rebuild model.loss as a TDT RNNTLoss first"
-        )
-    return found
-
-
-def _configured_loss_name(model: nn.Module) -> str:
-    """The ``loss.loss_name`` in a NeMo model's config, or "" when there is none."""
-    cfg = getattr(model, "cfg", None)
-    loss_cfg = cfg.get("loss", None) if hasattr(cfg, "get") else None
-    name = loss_cfg.get("loss_name", "") if hasattr(loss_cfg, "get") else ""
-    return str(name or "")
-
-
-def _check_against_joint(model: nn.Module, blank: int, durations: list[int]) -> None:
-    """The loss's blank and durations must match the joint's layout (V + 1 tokens, then D)."""
-    joint = getattr(model, "joint", None)
-    if joint is None or not hasattr(joint, "num_classes_with_blank"):
-        return
-    extra = int(getattr(joint, "num_extra_outputs", 0))
-    joint_blank = int(joint.num_classes_with_blank) - 1 - extra
-    if blank != joint_blank or len(durations) != extra:
-        raise ValueError(
-            f"model.loss has blank={blank} and {len(durations)} durations {durations}, but the joint "
-            f"outputs {joint.num_classes_with_blank} classes with {extra} duration logits "
-            f"(blank={joint_blank}); rebuild model.loss for the joint's vocabulary"
-        )

@@ -11,7 +11,7 @@ import pytest
 
 from dl_roadmap.asr.audio import write_wav
 from dl_roadmap.asr.errors import utterance_table
-from dl_roadmap.asr.manifest import DataQualityError
+from dl_roadmap.asr.validation import DataQualityError
 from dl_roadmap.pipelines.parakeet_finetune import nodes
 
 
@@ -113,7 +113,9 @@ def test_summary_compares_base_and_finetuned():
 def test_start_model_with_an_adapted_tokenizer(tmp_path):
     """tokenizer: adapt trains a tokenizer on the training text and saves the adapted model
     as start.nemo; keep with a .nemo source starts from that file itself."""
-    from dl_roadmap.asr.model import build_parakeet, restore_nemo, save_nemo, train_tokenizer
+    from dl_roadmap.asr.build import build_parakeet
+    from dl_roadmap.asr.model_io import restore_nemo, save_nemo
+    from dl_roadmap.asr.tokenizer import train_tokenizer
 
     texts = ["turn the red light on", "open the door", "move the box left", "pick up the cup"] * 3
     tiny = {"n_layers": 1, "d_model": 32, "n_heads": 2, "subsampling_factor": 4, "subsampling_conv_channels": 16,

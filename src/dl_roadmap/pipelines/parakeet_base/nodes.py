@@ -19,10 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dl_roadmap.asr.build import build_parakeet
 from dl_roadmap.asr.corpus import synthesize_corpus
 from dl_roadmap.asr.data import AudioTextDataset, audio_loader
+from dl_roadmap.asr.finetune import OFFLINE
 from dl_roadmap.asr.manifest import read_nemo_manifest
-from dl_roadmap.asr.model import asr_step, build_parakeet, measure, save_nemo, train_tokenizer
+from dl_roadmap.asr.measure import measure
+from dl_roadmap.asr.model_io import save_nemo
+from dl_roadmap.asr.step import asr_step
+from dl_roadmap.asr.tokenizer import train_tokenizer
 from dl_roadmap.core.files import atomic_write
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.tracking import metrics_for_mlflow
@@ -30,11 +35,9 @@ from dl_roadmap.core.training import fit, fit_config
 
 logger = logging.getLogger(__name__)
 
-OFFLINE = "offline"  # parakeet_finetune.base.source that means "this pipeline's model"
-
 BASE_DEFAULTS: dict[str, Any] = {
     "corpus": {},
-    "model_dir": "data/06_models/parakeet_base",
+    "model_dir": "data/06_models/parakeet_base",  # conf sets it under the data root
     "validation_utterances": 20,
     "tokenizer": {"vocab_size": 32, "kind": "bpe"},
     "model": {},
@@ -54,7 +57,7 @@ def synthesize_demo_corpus(params: dict[str, Any]) -> dict[str, str]:
         Manifest paths: ``domain_a``, ``domain_a_test``, ``domain_b``, ``domain_b_test``.
     """
     params = dict(params)
-    folder = params.pop("dir", "data/01_raw/parakeet_demo")
+    folder = params.pop("dir", "data/01_raw/parakeet_demo")  # conf sets it under the data root
     return synthesize_corpus(folder, params)
 
 

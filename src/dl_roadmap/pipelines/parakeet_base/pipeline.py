@@ -1,8 +1,9 @@
 """parakeet_base: speak the two-domain demo corpus with espeak-ng, then train a small
-Parakeet-architecture model (FastConformer + TDT) on domain A, cached in data/06_models.
+Parakeet-architecture model (FastConformer + TDT) on domain A, cached in <data root>/06_models.
 
-parakeet_finetune includes these nodes, so `kedro run --pipeline=parakeet_finetune` works
-on a fresh machine; both nodes reuse what an earlier run made with the same parameters."""
+The registry runs these nodes first in parakeet_finetune (pipeline_registry.RUNS_FIRST), so
+`kedro run --pipeline=parakeet_finetune` works on a fresh machine; both nodes reuse what an
+earlier run made with the same parameters."""
 
 from kedro.pipeline import Node, Pipeline
 

@@ -13,14 +13,16 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from dl_roadmap.asr.compress import export_onnx, file_size, load_int8, onnx_measure, quantize_dynamic_int8, save_int8
-from dl_roadmap.asr.model import measure, save_nemo
+from dl_roadmap.asr.measure import measure, onnx_measure
+from dl_roadmap.asr.model_io import file_size, save_nemo
+from dl_roadmap.asr.onnx_export import export_onnx
+from dl_roadmap.asr.quantize import load_int8, quantize_dynamic_int8, save_int8
 from dl_roadmap.core.params import over_defaults
 
 logger = logging.getLogger(__name__)
 
 COMPRESS_DEFAULTS: dict[str, Any] = {
-    "out_dir": "data/06_models/parakeet_finetune/compressed",
+    "out_dir": "data/06_models/parakeet_finetune/compressed",  # conf sets it under the data root
     "onnx": True,
     "threads": 1,          # CPU threads while measuring speed (1: comparable across machines)
     "batch_size": 1,       # utterances per forward pass while measuring (ONNX decodes one at a time)

@@ -15,20 +15,16 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from dl_roadmap.asr.errors import error_counts, error_summary, top_errors_figure, utterance_table, wer_comparison_figure
-from dl_roadmap.asr.finetune import tokenizer_characters
-from dl_roadmap.asr.manifest import (
-    DEFAULT_SPLIT_FRACTIONS,
-    check_reject_threshold,
-    normalize_rows,
-    read_sources,
-    split_rows,
-    validate_rows,
-)
-from dl_roadmap.asr.model import adapt_tokenizer, load_base, measure, save_nemo
+from dl_roadmap.asr.finetune import OFFLINE, tokenizer_characters
+from dl_roadmap.asr.manifest import read_sources
+from dl_roadmap.asr.measure import measure
+from dl_roadmap.asr.model_io import load_base, save_nemo
+from dl_roadmap.asr.splits import DEFAULT_SPLIT_FRACTIONS, split_rows
 from dl_roadmap.asr.text import DEFAULT_TEXT_PARAMS, check_text_params
+from dl_roadmap.asr.tokenizer import adapt_tokenizer
+from dl_roadmap.asr.validation import check_reject_threshold, normalize_rows, validate_rows
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.plotting import training_curves
-from dl_roadmap.pipelines.parakeet_base.nodes import OFFLINE
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +34,7 @@ DATA_DEFAULTS: dict[str, Any] = {
     "min_duration_s": 0.1,
     "max_duration_s": 20.0,
     "max_reject_fraction": 0.05,
-    "audio_dir": "data/02_intermediate/parakeet_finetune/audio",
+    "audio_dir": "data/02_intermediate/parakeet_finetune/audio",  # conf sets it under the data root
     "split": {"fractions": dict(DEFAULT_SPLIT_FRACTIONS), "seed": 0},
 }
 BASE_DEFAULTS: dict[str, Any] = {
@@ -46,7 +42,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "tokenizer": "keep",
     "vocab_size": 64,
     "tokenizer_kind": "bpe",
-    "start_dir": "data/06_models/parakeet_finetune",
+    "start_dir": "data/06_models/parakeet_finetune",  # conf sets it under the data root
 }
 EVALUATE_DEFAULTS: dict[str, Any] = {"batch_size": 8, "top_errors": 15}
 

@@ -1,13 +1,15 @@
-"""parakeet_finetune: demo corpus and offline base (parakeet_base's nodes, cached) ->
-ingest -> validate -> split -> starting model -> base evaluated -> fine-tuning (the shared
-tune stage: Optuna trials, then the final run with the best values) -> evaluation ->
-compress -> explain."""
+"""parakeet_finetune: ingest -> validate -> split -> starting model -> base evaluated ->
+fine-tuning (the shared tune stage: Optuna trials, then the final run with the best values)
+-> evaluation -> compress -> explain.
+
+The demo corpus and the offline base it reads (``parakeet_demo_corpus``,
+``parakeet_base_card``) are parakeet_base's outputs: the registry runs that pipeline first
+(pipeline_registry.RUNS_FIRST), so a fresh machine fine-tunes offline."""
 
 from kedro.pipeline import Node, Pipeline
 
 from dl_roadmap.asr.finetune import ASR_TASK
 from dl_roadmap.core.stages.tune import tune_pipeline
-from dl_roadmap.pipelines.parakeet_base import create_pipeline as base_pipeline
 from dl_roadmap.pipelines.parakeet_finetune import compression, nodes
 
 AREA = "parakeet_finetune"
@@ -17,8 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     # The fine-tuned model is the tune stage's final model: the `finetune` block is the
     # starting point and the best trial's values replace what the search covers.
     return (
-        base_pipeline()
-        + ingest_pipeline()
+        ingest_pipeline()
         + tune_pipeline(
             ASR_TASK, area=AREA, data="parakeet_splits", config=f"params:{AREA}.finetune", base="parakeet_start",
             outputs={"model": "parakeet_finetuned_model", "history": "parakeet_finetune_history"},

@@ -1,6 +1,6 @@
-"""Tests for the compression helpers of Parakeet models: the int8 copy, its file round
-trip, NeMo's ONNX export, the exported graphs in ONNX Runtime against PyTorch, and the
-greedy TDT loop that decodes exported TDT graphs.
+"""Parakeet models in ONNX: NeMo's export (dl_roadmap.asr.onnx_export), the exported graphs
+in ONNX Runtime against PyTorch (onnx_check), the greedy TDT loop that decodes exported TDT
+graphs and transcription with the graphs (onnx_decode), and their scores (measure.onnx_measure).
 
 Tiny models (1 FastConformer layer, d_model 32) of three heads (TDT, RNN-T, CTC) are built
 once per module, on a few noise clips; NeMo is imported once per test session. The TDT
@@ -12,84 +12,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from dl_roadmap.asr.audio import load_audio, write_wav
-from dl_roadmap.asr.compress import (
-    INT8_CONFIG_KEY,
-    check_onnx,
-    export_onnx,
-    file_size,
-    greedy_tdt,
-    load_int8,
-    onnx_measure,
-    onnx_transcribe,
-    quantize_dynamic_int8,
-    save_int8,
-)
-from dl_roadmap.asr.model import build_parakeet, measure, save_nemo, train_tokenizer, transcribe
-from tests.asr.tiny import TINY, tiny_models
+from dl_roadmap.asr.audio import load_audio
+from dl_roadmap.asr.build import build_parakeet
+from dl_roadmap.asr.measure import onnx_measure
+from dl_roadmap.asr.onnx_check import check_onnx
+from dl_roadmap.asr.onnx_decode import greedy_tdt, onnx_transcribe
+from dl_roadmap.asr.onnx_export import export_onnx
+from dl_roadmap.asr.quantize import quantize_dynamic_int8
+from dl_roadmap.asr.transcribe import transcribe
+from tests.asr.samples import HOME, NOISE_SECONDS
+from tests.asr.tiny import TINY
 
-HOME = ["turn the red light on", "switch off the fan in the kitchen", "set the hall heater to five",
-        "don't open the garden door", "dim the blue lamp to three", "the office radio is off"]
-SECONDS = (0.6, 1.0, 0.8)
-# ONNX Runtime vs PyTorch, both float32: the graphs are the same computation, but ONNX
-# Runtime fuses operators (LayerNorm, attention, MatMul + Add) and accumulates sums in
-# another order. Outputs of size ~1-10 carry float32 rounding of ~1e-7 each, and a few
-# dozen such roundings through one Conformer layer stay near 1e-6 (1.3e-6 measured for
-# the encoder, 1e-6 for CTC log-probabilities, 5e-7 for the decoder-joint step). 1e-4
-# leaves room for other CPUs' kernels and is far below what a broken export gives (a
-# missing mask or a wrong operator changes outputs by 1e-1 or more).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 ONNX_ATOL = 1e-4
-
-
-def dynamic_int8_layers(model):
-    return [name for name, module in model.named_modules() if isinstance(module, torch.ao.nn.quantized.dynamic.Linear)]
-
-
-def float_linear_layers(model):
-    return [name for name, module in model.named_modules() if type(module) is nn.Linear]
-
-
-def outputs(model, signal, lengths):
-    """The model's forward output (encoder output, or CTC log-probabilities) in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return model(input_signal=signal, input_signal_length=lengths)[0]
-    finally:
-        model.train(was_training)
 
 
 def modes(model):
     return [(module.training, [p.requires_grad for p in module.parameters(recurse=False)])
             for module in model.modules()]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One PyTorch thread: tiny models decode step by step, and hand-offs between threads
-    cost more than the work (many times more on a busy machine)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-# ------------------------------------------------------------------------ no NeMo
-
-
-def test_file_size_counts_files_folders_and_export_results(tmp_path):
-    (tmp_path / "a.bin").write_bytes(b"x" * 10)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.bin").write_bytes(b"y" * 7)
-    assert file_size(tmp_path / "a.bin") == 10
-    assert file_size([tmp_path / "a.bin", str(tmp_path / "sub" / "b.bin")]) == 17
-    assert file_size(tmp_path) == 17
-    assert file_size({"files": [tmp_path / "sub" / "b.bin"]}) == 7
-    with pytest.raises(FileNotFoundError, match="nothing.bin"):
-        file_size([tmp_path / "a.bin", tmp_path / "nothing.bin"])
 
 
 def scripted_joint(script, blank, n_durations, calls):
@@ -144,29 +86,6 @@ def test_greedy_tdt_caps_tokens_per_frame_and_ends():
     assert greedy_tdt(always_token, 0, [0, 1], 2, 1) == ([], [])
 
 
-# ------------------------------------------------------------------------ NeMo
-
-
-@pytest.fixture(scope="module")
-def tokenizer_dir(tmp_path_factory):
-    return train_tokenizer(HOME, tmp_path_factory.mktemp("tokenizer"), vocab_size=40)
-
-
-@pytest.fixture(scope="module")
-def model_of(nemo_asr, tokenizer_dir):
-    """Tiny models by head kind, built once (in training mode, as build_parakeet returns them)."""
-    return tiny_models(tokenizer_dir)
-
-
-@pytest.fixture(scope="module")
-def rows(tmp_path_factory):
-    """Three noise clips with transcripts, as manifest rows with absolute paths."""
-    folder = tmp_path_factory.mktemp("wavs")
-    rng = np.random.default_rng(0)
-    return [{"audio_filepath": str(write_wav(folder / f"u{i}.wav", 0.05 * rng.standard_normal(int(16000 * s)))),
-             "duration": s, "text": HOME[i]} for i, s in enumerate(SECONDS)]
-
-
 @pytest.fixture(scope="module")
 def onnx_dir(model_of, tmp_path_factory):
     """Each head's graphs, exported once."""
@@ -179,86 +98,6 @@ def onnx_dir(model_of, tmp_path_factory):
         return exported[kind]
 
     return get
-
-
-def test_int8_copy_quantizes_every_linear_and_leaves_the_original(nemo_asr, tokenizer_dir):
-    """The copy has int8 Linear layers where the model has float ones (attention, feed-forward,
-    subsampling projection, joint), is in eval mode with its own training_step; the model
-    keeps its layers, weights, mode and config. A second quantization is refused."""
-    torch.manual_seed(0)
-    model = build_parakeet(TINY, tokenizer_dir)
-    weights = {key: value.clone() for key, value in model.state_dict().items()}
-    linears = float_linear_layers(model)
-    small = quantize_dynamic_int8(model)
-
-    assert len(linears) == 13 and "encoder.layers.0.self_attn.linear_q" in linears and "joint.enc" in linears
-    assert dynamic_int8_layers(small) == linears and float_linear_layers(small) == []
-    assert not small.training and small.cfg[INT8_CONFIG_KEY]["dtype"] == "qint8"
-    assert small.training_step.__wrapped__.__self__ is small  # not the original's method
-    assert float_linear_layers(model) == linears and dynamic_int8_layers(model) == []
-    assert model.training and INT8_CONFIG_KEY not in model.cfg
-    assert model.state_dict().keys() == weights.keys()
-    assert all(torch.equal(value, weights[key]) for key, value in model.state_dict().items())
-    with pytest.raises(ValueError, match="no float nn.Linear"):
-        quantize_dynamic_int8(small)
-
-
-@pytest.mark.parametrize("kind", ["tdt", "ctc"])
-def test_int8_model_stays_close_to_float_and_transcribes(kind, model_of, rows):
-    """int8 outputs stay within a few percent of the float ones (per-tensor int8 weights and
-    activations: ~1% error per layer; 1% measured); NeMo's transcription runs on the int8
-    TDT model through measure."""
-    model = model_of(kind)
-    small = quantize_dynamic_int8(model)
-    signal = 0.05 * torch.randn(2, 16000, generator=torch.Generator().manual_seed(1))
-    lengths = torch.tensor([16000, 11000])
-    reference, quantized = outputs(model, signal, lengths), outputs(small, signal, lengths)
-    assert quantized.shape == reference.shape
-    assert float((quantized - reference).abs().max()) < 0.05 * float(reference.abs().max())
-    if kind == "tdt":
-        scores = measure(small, rows, batch_size=2)
-        assert scores["utterances"] == 3 and len(scores["hypotheses"]) == 3 and scores["rtfx"] > 0
-        assert scores["hypotheses"] == transcribe(small, [row["audio_filepath"] for row in rows])
-
-
-@pytest.mark.parametrize("kind", ["tdt", "ctc"])
-def test_int8_save_and_load_round_trip(kind, model_of, rows, tmp_path):
-    """One file, written atomically, smaller than the float .nemo; load_int8 rebuilds the
-    same int8 layers with the same weights: identical outputs and transcripts."""
-    model = model_of(kind)
-    small = quantize_dynamic_int8(model)
-    float_path = save_nemo(model, tmp_path / "float.nemo")
-    path = save_int8(small, tmp_path / "models" / "small.int8.nemo")
-    assert sorted(p.name for p in path.parent.iterdir()) == ["small.int8.nemo"]
-    assert file_size(path) == path.stat().st_size
-    assert file_size(path) < 0.8 * file_size(float_path)
-
-    loaded = load_int8(path)
-    assert type(loaded) is type(small) and not loaded.training
-    assert dynamic_int8_layers(loaded) == dynamic_int8_layers(small)
-    signal = 0.05 * torch.randn(2, 12000, generator=torch.Generator().manual_seed(2))
-    lengths = torch.tensor([12000, 9000])
-    torch.testing.assert_close(outputs(loaded, signal, lengths), outputs(small, signal, lengths), rtol=0, atol=0)
-    if kind == "tdt":
-        paths = [row["audio_filepath"] for row in rows]
-        assert transcribe(loaded, paths) == transcribe(small, paths)
-        save_int8(loaded, tmp_path / "again.int8.nemo")  # a loaded model saves again
-        assert load_int8(tmp_path / "again.int8.nemo").cfg[INT8_CONFIG_KEY] == small.cfg[INT8_CONFIG_KEY]
-
-
-def test_int8_files_refuse_the_wrong_input(model_of, tmp_path):
-    model = model_of("ctc")
-    with pytest.raises(FileNotFoundError, match="missing.int8.nemo"):
-        load_int8(tmp_path / "missing.int8.nemo")
-    float_path = save_nemo(model, tmp_path / "float.nemo")
-    with pytest.raises(ValueError, match="holds a float model"):
-        load_int8(float_path)
-    (tmp_path / "notes.txt").write_text("not an archive")
-    with pytest.raises(ValueError, match="not a NeMo archive"):
-        load_int8(tmp_path / "notes.txt")
-    with pytest.raises(ValueError, match="not an int8 model"):
-        save_int8(model, tmp_path / "float.int8.nemo")
-    assert not (tmp_path / "float.int8.nemo").exists()
 
 
 def test_export_onnx_writes_nemo_layout_and_leaves_the_model(model_of, tmp_path):
@@ -298,13 +137,13 @@ def test_onnx_helpers_refuse_missing_graphs_and_bad_signals(model_of, onnx_dir, 
 
 
 @pytest.mark.parametrize("kind", ["tdt", "rnnt", "ctc"])
-def test_onnx_runtime_matches_pytorch(kind, model_of, onnx_dir, rows):
+def test_onnx_runtime_matches_pytorch(kind, model_of, onnx_dir, noise_rows):
     """On real features of clips of different lengths (a padded batch): encoder outputs (CTC:
     log-probabilities) and the decoder-joint step agree within ONNX_ATOL; greedy transcripts
     from the ONNX graphs equal PyTorch's (TDT: this module's loop, RNN-T and CTC: NeMo's)."""
     model = model_of(kind)
     before = modes(model)
-    clips = [load_audio(row["audio_filepath"]) for row in rows]
+    clips = [load_audio(row["audio_filepath"]) for row in noise_rows]
     check = check_onnx(model, onnx_dir(kind), clips, threads=1)
     assert check["head"] == kind and modes(model) == before
     assert check["max_abs_diff"] < ONNX_ATOL and check["reference_scale"] > 0.1
@@ -319,19 +158,19 @@ def test_onnx_runtime_matches_pytorch(kind, model_of, onnx_dir, rows):
 
 
 @pytest.mark.parametrize("kind", ["tdt", "rnnt", "ctc"])
-def test_onnx_measure_transcribes_like_pytorch(kind, model_of, onnx_dir, rows):
+def test_onnx_measure_transcribes_like_pytorch(kind, model_of, onnx_dir, noise_rows):
     """ONNX Runtime transcription (one utterance at a time) gives PyTorch's transcripts of
     each clip, scored as measure scores them."""
     model = model_of(kind)
-    scores = onnx_measure(model, onnx_dir(kind), rows, threads=1)
+    scores = onnx_measure(model, onnx_dir(kind), noise_rows, threads=1)
     expected = [check_onnx(model, onnx_dir(kind), load_audio(row["audio_filepath"]))["transcripts_torch"][0]
-                for row in rows]
+                for row in noise_rows]
     assert scores["hypotheses"] == expected
-    assert onnx_transcribe(model, onnx_dir(kind), rows[0]["audio_filepath"], threads=1) == expected[:1]
+    assert onnx_transcribe(model, onnx_dir(kind), noise_rows[0]["audio_filepath"], threads=1) == expected[:1]
     if kind != "ctc":  # NeMo's own transcription agrees too
-        assert expected == transcribe(model, [row["audio_filepath"] for row in rows], batch_size=1)
+        assert expected == transcribe(model, [row["audio_filepath"] for row in noise_rows], batch_size=1)
     assert scores["utterances"] == 3 and scores["words"] == sum(len(HOME[i].split()) for i in range(3))
-    assert scores["audio_seconds"] == pytest.approx(sum(SECONDS)) and scores["rtfx"] > 0
+    assert scores["audio_seconds"] == pytest.approx(sum(NOISE_SECONDS)) and scores["rtfx"] > 0
     assert scores["wer"] >= 0 and scores["cer"] >= 0 and scores["threads"] == 1
 
 
@@ -347,7 +186,7 @@ def torch_frames(model, clip):
     return [int(frame) for frame in hypothesis.timestamp]
 
 
-def test_onnx_tdt_decoding_of_a_hybrid_meets_every_duration(nemo_asr, tokenizer_dir, rows, tmp_path):
+def test_onnx_tdt_decoding_of_a_hybrid_meets_every_duration(nemo_asr, home_tokenizer, noise_rows, tmp_path):
     """A hybrid TDT + CTC model decoding with its TDT head, durations [0, 1, 3]. Its joint's
     output layer gets larger weights (an untrained one emits a token of duration 0 at
     every step, up to max_symbols per frame) and a bias towards blank and away from
@@ -355,7 +194,7 @@ def test_onnx_tdt_decoding_of_a_hybrid_meets_every_duration(nemo_asr, tokenizer_
     and jumps over frames (blanks and tokens of each duration, 16 blanks of duration 0
     measured). ONNX Runtime decodes the exported graphs to the same transcripts."""
     torch.manual_seed(0)
-    model = build_parakeet({**TINY, "decoder": "hybrid_tdt_ctc", "durations": [0, 1, 3]}, tokenizer_dir).eval()
+    model = build_parakeet({**TINY, "decoder": "hybrid_tdt_ctc", "durations": [0, 1, 3]}, home_tokenizer).eval()
     with torch.no_grad():
         output = model.joint.joint_net[-1]  # logits: tokens, blank, durations 0, 1, 3
         output.weight.copy_(torch.randn(output.weight.shape, generator=torch.Generator().manual_seed(3)))
@@ -363,10 +202,10 @@ def test_onnx_tdt_decoding_of_a_hybrid_meets_every_duration(nemo_asr, tokenizer_
         output.bias[-4] = 2.0
         output.bias[-3] = -3.0
     assert export_onnx(model, tmp_path)["head"] == "tdt"
-    clips = [load_audio(row["audio_filepath"]) for row in rows]
+    clips = [load_audio(row["audio_filepath"]) for row in noise_rows]
     steps = [np.diff(torch_frames(model, clip)) for clip in clips]
     assert any((step == 0).any() for step in steps) and any((step > 1).any() for step in steps)
     check = check_onnx(model, tmp_path, clips, threads=1)
     assert check["head"] == "tdt" and check["transcripts_match"] is True and all(check["transcripts_onnx"])
-    paths = [row["audio_filepath"] for row in rows]
+    paths = [row["audio_filepath"] for row in noise_rows]
     assert onnx_transcribe(model, tmp_path, paths, threads=1) == transcribe(model, paths, batch_size=1)
