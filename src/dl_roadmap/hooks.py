@@ -134,6 +134,8 @@ def local_output_path(catalog: Any, name: str) -> Path | None:
     filepath = getattr(dataset, "_filepath", None)
     if filepath is None or getattr(dataset, "_version", None) is not None:
         return None
+    if str(filepath) in ("", "."):  # MLflow model datasets: the model goes to the MLflow run
+        return None
     if getattr(dataset, "_protocol", "file") not in ("file", "local", None):
         return None
     return Path(str(filepath))

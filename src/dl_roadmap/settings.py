@@ -7,7 +7,7 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # conf/gpu and conf/test change a few keys of a block (trainer.accelerator,
-    # mnist.train_limit...), so environments merge key by key instead of replacing
+    # mnist_autoencoder.data.train_limit...), so environments merge key by key instead of replacing
     # whole top-level blocks.
     "merge_strategy": {"parameters": "soft", "catalog": "soft", "mlflow": "soft"},
     "config_patterns": {

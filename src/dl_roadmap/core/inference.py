@@ -18,9 +18,10 @@ def predict(model: nn.Module, inputs: torch.Tensor, device: torch.device | str =
 
 
 def classification_scores(
-    model: nn.Module, images: torch.Tensor, labels: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
+    model: nn.Module, inputs: torch.Tensor, labels: np.ndarray | torch.Tensor, device: torch.device | str = "cpu"
 ) -> dict[str, float]:
-    """``acc`` (accuracy) and ``loss`` (mean cross-entropy) of a classifier's logits on ``images``."""
-    logits = torch.from_numpy(predict(model, images, device))
+    """``acc`` (accuracy) and ``loss`` (mean cross-entropy) of a classifier's logits on
+    ``inputs``: any classifier of tensors (images, sequences, features), hence in core."""
+    logits = torch.from_numpy(predict(model, inputs, device))
     targets = torch.as_tensor(np.asarray(labels)).long()
     return {"acc": float((logits.argmax(1) == targets).float().mean()), "loss": float(F.cross_entropy(logits, targets))}

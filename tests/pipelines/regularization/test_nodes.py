@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 from torch.utils.data import TensorDataset
 
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor
+from dl_roadmap.image.data import image_tensor
 from dl_roadmap.pipelines.regularization import figures, nodes
 from dl_roadmap.pipelines.regularization.models import DropConnectLinear
 from dl_roadmap.pipelines.regularization.training import (

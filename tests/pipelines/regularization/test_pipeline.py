@@ -10,7 +10,7 @@ from mlflow.tracking import MlflowClient
 
 from dl_roadmap.pipelines.regularization import create_pipeline
 
-REPORTS = "data/08_reporting/regularization"
+REPORTS = "data/test/08_reporting/regularization"
 VARIANTS = ["none", "l1", "l2", "adamw", "dropout", "dropout_input", "dropconnect", "batchnorm", "early_stopping"]
 PLOTS = ["train_test_gap", "training_curves", "validation_loss", "l2_vs_weight_decay", "fold_scores", "ensemble_size"]
 TABLES = ["results", "histories", "weight_decay_sweep", "cv_folds", "cv_summary", "bagging", "boosting",
@@ -59,7 +59,7 @@ def test_catalog_outputs_are_written(regularization_run):
     # The stages' outputs land in their own folders (no area pattern catches them).
     assert len(pd.read_csv(project / REPORTS / "tune/trials.csv")) == 2
     assert {"shap", "lime", "random"} <= set(pd.read_csv(project / REPORTS / "explain/faithfulness.csv")["method"])
-    assert list((project / "data/06_models/regularization/tuned_model.pt").glob("*/tuned_model.pt"))
+    assert list((project / "data/test/06_models/regularization/tuned_model.pt").glob("*/tuned_model.pt"))
 
 
 def test_one_mlflow_run_holds_every_part(regularization_run):

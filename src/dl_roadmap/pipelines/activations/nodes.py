@@ -1,7 +1,8 @@
 """Nodes of activations: the same deep MLP under each activation -> compare -> report.
 
-Ingest, the (image, label) datasets and the classification step are mnist_autoencoder's
-(one place for each idea); what is new here is the comparison and what it measures.
+Ingest, the (image, label) datasets, the classification step and the MLP itself
+(``DeepMLP``) are the image library's (dl_roadmap.image); what is new here is the
+comparison and what it measures.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.plotting import line_plot, training_curves
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
-from dl_roadmap.pipelines.activations.models import DeepMLP
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, image_tensor, labelled_split
+from dl_roadmap.image.blocks import DeepMLP
+from dl_roadmap.image.classification import classification_step
+from dl_roadmap.image.data import image_tensor, labelled_split
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def train_variants(
     and one budget, and measure each at initialisation and after training.
 
     Args:
-        splits: mnist_autoencoder's splits (uint8 images, labels).
+        splits: the MNIST splits (uint8 images, labels; ``image.data.split_mnist``).
         variants: name -> settings over ``model`` (``activation``, optionally ``init``,
             ``negative_slope``...); the name prefixes its per-epoch MLflow curves.
         model: DeepMLP arguments every variant shares (depth, width, dropout).
@@ -228,12 +230,3 @@ def dead_units_figure(layer_stats: pd.DataFrame, scores: pd.DataFrame) -> Figure
     return line_plot(frame, x="layer", y="dead_fraction", hue="model",
                      title="units never positive on the fixed batch (dead, for ReLU)",
                      ylabel="fraction of units")
-
-
-# --- what the shared tune and explain stages need (core/stages/task.py) --------------------
-
-
-def mlp_from_config(config: dict[str, Any], base: Any = None) -> DeepMLP:
-    """StageTask builder: a DeepMLP from the config's ``model`` block, seeded with its fit seed."""
-    del base  # nothing pretrained: every model starts from its seed
-    return DeepMLP(**config["model"], seed=int(config.get("fit", {}).get("seed", 0)))

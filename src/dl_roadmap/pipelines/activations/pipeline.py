@@ -4,26 +4,18 @@ the chosen activation's settings) and the explain stage on the tuned model."""
 
 from kedro.pipeline import Node, Pipeline
 
-from dl_roadmap.core.stages import StageTask
 from dl_roadmap.core.stages.explain import explain_pipeline
 from dl_roadmap.core.stages.tune import tune_pipeline
+from dl_roadmap.image.data import split_mnist
+from dl_roadmap.image.tasks import MLP_TASK
 from dl_roadmap.pipelines.activations import nodes
-from dl_roadmap.pipelines.mnist_autoencoder import nodes as mnist_nodes
 
 AREA = "activations"
 
-# The tune and explain stages rebuild, train and score the MLP from the `activations.tuning`
-# block; the data and the classification step are the MNIST area's.
-MLP_TASK = StageTask(
-    build_model=nodes.mlp_from_config,
-    make_step=mnist_nodes.classifier_step_for,
-    datasets=mnist_nodes.labelled_splits,
-    metric="acc",
-    direction="maximize",
-)
-
 
 def create_pipeline(**kwargs) -> Pipeline:
+    # The tune and explain stages rebuild, train and score the MLP through the image
+    # library's MLP_TASK: a DeepMLP from the `activations.tuning` block's `model`.
     # No compress stage: see this folder's README.
     return (
         comparison_pipeline()
@@ -35,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
 def comparison_pipeline() -> Pipeline:
     return Pipeline(
         [
-            Node(mnist_nodes.split_mnist, ["mnist_raw", "params:activations.data"],
+            Node(split_mnist, ["mnist_raw", "params:activations.data"],
                  ["activations_splits", "activations_ingest_summary"], name="split_mnist"),
             Node(
                 nodes.train_variants,

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from dl_roadmap.core.stages.task import with_overrides
 from dl_roadmap.core.tracking import log_metrics, nested_run
-from dl_roadmap.pipelines.hyperparameter_search.objective import TASK
+from dl_roadmap.image.tasks import MLP_TASK
 
 # estimator argument -> dotted path in the objective's config
 PARAMETER_PATHS = {
@@ -94,7 +94,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 import mlflow
 
                 mlflow.log_params(self.searched())
-            result = TASK.train(config, splits, None, self.trainer or {}, name="candidate")
+            result = MLP_TASK.train(config, splits, None, self.trainer or {}, name="candidate")
             log_metrics({"candidate_val_acc": result.best_score})
         self.model_ = result.model
         self.best_val_score_ = result.best_score

@@ -2,7 +2,7 @@
 searches with other sampler seeds, then the comparison of every strategy (best-so-far
 curves, best configurations, test accuracy, spread over seeds).
 
-Ingest is mnist_autoencoder's ``split_mnist``; the Optuna strategies are the shared tune
+Ingest is the image library's ``split_mnist``; the Optuna strategies are the shared tune
 stage (pipeline.py). Every strategy's trials arrive here in Optuna's ``trials_dataframe``
 format (``number``, ``value``, ``state``, ``params_<dotted path>``).
 """
@@ -27,8 +27,8 @@ from dl_roadmap.core.stages.task import with_overrides
 from dl_roadmap.core.stages.tune.search_space import SearchSpaceError, check_search_space, grid_values, suggest
 from dl_roadmap.core.stages.tune.study import build_sampler
 from dl_roadmap.core.tracking import metrics_for_mlflow, nested_run
+from dl_roadmap.image.tasks import MLP_TASK
 from dl_roadmap.pipelines.hyperparameter_search.estimator import TorchMLPClassifier, estimator_name
-from dl_roadmap.pipelines.hyperparameter_search.objective import TASK
 
 logger = logging.getLogger(__name__)
 
@@ -169,19 +169,19 @@ def repeat_searches(
     if not isinstance(settings["seeds"], list) or not all(isinstance(seed, int) for seed in settings["seeds"]):
         raise ValueError(f"hyperparameter_search.repeats.seeds: a list of integers, got {settings['seeds']!r}")
     space = check_search_space(search_space)
-    data = TASK.splits(splits)
+    data = MLP_TASK.splits(splits)
     runs = [(name, dict(options or {}), seed) for name, options in settings["samplers"].items() for seed in settings["seeds"]]
     frames, best = [], {}
     for name, options, seed in tqdm(runs, desc="repeated searches", unit="study"):
         if "seed" in options:
             raise ValueError(f"hyperparameter_search.repeats.samplers.{name}.seed: set the seeds in repeats.seeds")
         strategy = f"{name}_seed{seed}"
-        study = optuna.create_study(direction=TASK.direction, sampler=build_sampler({**options, "seed": seed}, space))
+        study = optuna.create_study(direction=MLP_TASK.direction, sampler=build_sampler({**options, "seed": seed}, space))
         kept: dict[str, Any] = {}
 
         def objective(trial: optuna.Trial) -> float:
             trial_config = with_overrides(config, suggest(trial, space))
-            result = TASK.train(trial_config, data, None, trainer, name=f"trial-{trial.number}")
+            result = MLP_TASK.train(trial_config, data, None, trainer, name=f"trial-{trial.number}")
             if "value" not in kept or result.best_score > kept["value"]:  # first of equal values, as Optuna
                 kept.update(value=result.best_score, model=result.model, config=trial_config)
             return float(result.best_score)
@@ -191,7 +191,7 @@ def repeat_searches(
         frames.append(study.trials_dataframe().assign(strategy=strategy))
         found = study.best_trial
         best[strategy] = {"number": found.number, "value": float(found.value), "params": dict(found.params),
-                          "test_acc": float(TASK.evaluate(kept["model"], data["test"], kept["config"]))}
+                          "test_acc": float(MLP_TASK.evaluate(kept["model"], data["test"], kept["config"]))}
         logger.info("%s: best %.4f at trial %d, test %.4f", strategy, found.value, found.number, best[strategy]["test_acc"])
     return pd.concat(frames, ignore_index=True), best
 
@@ -201,8 +201,8 @@ def repeat_searches(
 
 def final_test_accuracies(splits: dict[str, np.ndarray], config: dict[str, Any], **models: nn.Module) -> dict[str, float]:
     """Test accuracy of each strategy's final model (its best configuration, retrained)."""
-    test = TASK.splits(splits)["test"]
-    return {strategy: float(TASK.evaluate(model, test, config)) for strategy, model in models.items()}
+    test = MLP_TASK.splits(splits)["test"]
+    return {strategy: float(MLP_TASK.evaluate(model, test, config)) for strategy, model in models.items()}
 
 
 def best_so_far(values: pd.Series) -> pd.Series:

@@ -1,16 +1,22 @@
 """hyperparameter_search: one objective (a small MLP on an MNIST subset, short fixed budget)
 searched by grid, random, TPE and GP samplers through the shared tune stage, and by
 scikit-learn's GridSearchCV and RandomizedSearchCV, the random samplers again with other
-seeds; then one comparison of them all (table, best-so-far curves, sampled points, spread)."""
+seeds; then one comparison of them all (table, best-so-far curves, sampled points, spread).
+
+The objective is the image library's MLP_TASK (a DeepMLP from the config's `model` block, the
+classification step, accuracy): the Optuna strategies reach it through the tune stage, the
+scikit-learn searches through ``estimator.TorchMLPClassifier``; both train with
+``MLP_TASK.train`` (core ``fit``), so a configuration gets the same score whichever strategy
+proposes it."""
 
 import warnings
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
 from dl_roadmap.core.stages.tune import tune_pipeline
+from dl_roadmap.image.data import split_mnist
+from dl_roadmap.image.tasks import MLP_TASK
 from dl_roadmap.pipelines.hyperparameter_search import nodes, plots
-from dl_roadmap.pipelines.hyperparameter_search.objective import TASK
-from dl_roadmap.pipelines.mnist_autoencoder import nodes as mnist_nodes
 
 AREA = "hyperparameter_search"
 # One tune stage per sampler, each under its own namespace <AREA>.<strategy>.tune, with its
@@ -28,7 +34,7 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def ingest_pipeline() -> Pipeline:
     return Pipeline([
-        Node(mnist_nodes.split_mnist, ["mnist_raw", f"params:{AREA}.data"], [SPLITS, f"{AREA}_ingest_summary"],
+        Node(split_mnist, ["mnist_raw", f"params:{AREA}.data"], [SPLITS, f"{AREA}_ingest_summary"],
              name="split_mnist"),
     ])
 
@@ -37,7 +43,7 @@ def optuna_search(strategy: str) -> Pipeline:
     """The tune stage for one sampler. Its search space and trial budget are remapped to the
     area's shared blocks, so every strategy searches the same space with the same budget
     by construction; only its `study` block (sampler, name) is its own."""
-    stage = tune_pipeline(TASK, area=f"{AREA}.{strategy}", data=SPLITS, config=f"params:{AREA}.objective")
+    stage = tune_pipeline(MLP_TASK, area=f"{AREA}.{strategy}", data=SPLITS, config=f"params:{AREA}.objective")
     prefix = f"params:{AREA}.{strategy}.tune"
     return pipeline(stage, parameters={
         f"{prefix}.search_space": f"params:{AREA}.search_space",

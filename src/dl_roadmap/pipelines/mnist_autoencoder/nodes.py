@@ -1,4 +1,8 @@
-"""Nodes of mnist_autoencoder: ingest -> autoencoder -> classifiers on its code -> evaluate."""
+"""Nodes of mnist_autoencoder: autoencoder -> classifiers on its code -> evaluate -> report.
+
+Ingest, the image tensors, the models, the steps and the classifier's StageTask are the
+image library's (dl_roadmap.image); what is here is what this project does with them.
+"""
 
 from __future__ import annotations
 
@@ -9,103 +13,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
-from torch import nn
 from torch.utils.data import TensorDataset
 
-from dl_roadmap.core.augment import corrupt, random_affine
 from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import confusion_matrix_figure, image_grid, scatter_2d, training_curves
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
-from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder, ConvEncoder, DigitClassifier
+from dl_roadmap.image.augment import corrupt
+from dl_roadmap.image.autoencoder import ConvAutoencoder, DigitClassifier, reconstruction_step
+from dl_roadmap.image.data import image_tensor
 
 logger = logging.getLogger(__name__)
 DIGITS = [str(d) for d in range(10)]
-
-
-# --- ingest ---------------------------------------------------------------------------
-
-
-def split_mnist(mnist_raw: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Hold out a seeded validation set from the training images and optionally shrink.
-
-    Args:
-        mnist_raw: train/test images (N, 28, 28) uint8 and labels, plus ``source``.
-        params: ``val_size``, ``seed``, ``train_limit`` and ``test_limit`` (null = all).
-    Returns:
-        The splits (train/val/test images and labels) and a summary of what was read.
-    """
-    n_train = len(mnist_raw["train_labels"])
-    val_size = int(params["val_size"])
-    if not 0 < val_size < n_train:
-        raise ValueError(f"mnist.val_size: must be between 1 and {n_train - 1}, got {val_size}")
-    order = np.random.default_rng(params["seed"]).permutation(n_train)
-    val_idx, train_idx = order[:val_size], order[val_size:]
-    if params.get("train_limit"):
-        train_idx = train_idx[: int(params["train_limit"])]
-        val_idx = val_idx[: max(int(params["train_limit"]) // 5, 1)]
-    test_end = int(params["test_limit"]) if params.get("test_limit") else None
-    splits = {
-        "train_images": mnist_raw["train_images"][train_idx],
-        "train_labels": mnist_raw["train_labels"][train_idx],
-        "val_images": mnist_raw["train_images"][val_idx],
-        "val_labels": mnist_raw["train_labels"][val_idx],
-        "test_images": mnist_raw["test_images"][:test_end],
-        "test_labels": mnist_raw["test_labels"][:test_end],
-    }
-    summary = {
-        "source": mnist_raw.get("source", "unknown"),
-        **{f"{split}_size": int(len(splits[f"{split}_labels"])) for split in ("train", "val", "test")},
-        "train_label_counts": np.bincount(splits["train_labels"], minlength=10).tolist(),
-    }
-    logger.info("MNIST from %s: %s", summary["source"], {k: v for k, v in summary.items() if k.endswith("size")})
-    return splits, summary
-
-
-def image_tensor(splits: dict[str, np.ndarray], split: str) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]."""
-    return torch.from_numpy(splits[f"{split}_images"]).float().div_(255).unsqueeze(1)
-
-
-def labelled_split(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
-    """(image, label) pairs of one split: images as ``image_tensor``, labels as int64."""
-    return TensorDataset(image_tensor(splits, split), torch.from_numpy(splits[f"{split}_labels"]).long())
-
-
-# --- steps (module level so that ddp_spawn workers can import them) ----------------------
-
-
-def reconstruction_step(
-    model: nn.Module, batch: Any, denoising: dict | None = None, augment: dict | None = None
-) -> dict[str, torch.Tensor]:
-    """Binary cross-entropy between the clean image and the reconstruction of a
-    (possibly corrupted) copy: a denoising autoencoder must learn what digits look like."""
-    clean = batch[0]
-    if model.training and augment:
-        clean = random_affine(clean, **augment)
-    noisy = corrupt(clean, **denoising) if model.training and denoising else clean
-    logits = model(noisy)
-    return {
-        "loss": F.binary_cross_entropy_with_logits(logits, clean),
-        "mse": F.mse_loss(torch.sigmoid(logits), clean),
-    }
-
-
-def classification_step(
-    model: nn.Module, batch: Any, augment: dict | None = None, label_smoothing: float = 0.0
-) -> dict[str, torch.Tensor]:
-    """Cross-entropy on (augmented) images; accuracy alongside."""
-    images, labels = batch
-    if model.training and augment:
-        images = random_affine(images, **augment)
-    logits = model(images)
-    return {
-        "loss": F.cross_entropy(logits, labels, label_smoothing=label_smoothing),
-        "acc": (logits.argmax(1) == labels).float().mean(),
-    }
 
 
 # --- train ------------------------------------------------------------------------------
@@ -128,42 +49,6 @@ def train_autoencoder(
         step=step, name="autoencoder", fit_params=params["fit"], trainer_params=trainer,
     )
     return result.model, result.history
-
-
-def build_classifier(autoencoder: ConvAutoencoder, params: dict[str, Any], pretrained: bool) -> DigitClassifier:
-    """A classifier on a copy of the autoencoder's encoder, or on a freshly initialised
-    encoder of the same shape (the from-scratch baseline)."""
-    import copy
-
-    encoder = copy.deepcopy(autoencoder.encoder)
-    if not pretrained:
-        encoder = type(encoder)(encoder.latent_dim, encoder.channels)
-    return DigitClassifier(encoder, **params.get("model", {}))
-
-
-# --- what the shared tune/compress/explain stages need (core/stages/task.py) -------------
-
-
-def classifier_from_config(config: dict[str, Any], autoencoder: ConvAutoencoder) -> DigitClassifier:
-    """StageTask builder: a classifier on a copy of the pretrained encoder, or, with
-    ``pretrained: false``, on a fresh encoder shaped by ``encoder`` (latent_dim, channels;
-    default: the autoencoder's shape), as the distillation student uses."""
-    if config.get("pretrained", True):
-        return build_classifier(autoencoder, config, pretrained=True)
-    shape = {"latent_dim": autoencoder.encoder.latent_dim, "channels": autoencoder.encoder.channels,
-             **config.get("encoder", {})}
-    return DigitClassifier(ConvEncoder(int(shape["latent_dim"]), tuple(shape["channels"])), **config.get("model", {}))
-
-
-def classifier_step_for(config: dict[str, Any]) -> Any:
-    """StageTask step factory: the classification step with the config's augmentation and smoothing."""
-    return partial(classification_step, augment=config.get("augment"),
-                   label_smoothing=float(config.get("label_smoothing", 0.0)))
-
-
-def labelled_splits(splits: dict[str, np.ndarray]) -> dict[str, TensorDataset]:
-    """StageTask datasets: (image, label) pairs for train, val and test."""
-    return {split: labelled_split(splits, split) for split in ("train", "val", "test")}
 
 
 # --- classify from the code ---------------------------------------------------------------

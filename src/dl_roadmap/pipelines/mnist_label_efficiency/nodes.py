@@ -22,8 +22,9 @@ from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.plotting import line_plot
 from dl_roadmap.core.training import fit
-from dl_roadmap.pipelines.mnist_autoencoder.models import ConvAutoencoder
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import build_classifier, classification_step, image_tensor
+from dl_roadmap.image.autoencoder import ConvAutoencoder, build_classifier
+from dl_roadmap.image.classification import classification_step
+from dl_roadmap.image.data import image_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def balanced_subset(labels: np.ndarray, per_class: int | str, seed: int) -> np.n
     for digit in range(10):
         candidates = np.flatnonzero(labels == digit)
         if len(candidates) < int(per_class):
-            raise ValueError(f"label_efficiency.labels_per_class: {per_class} asked, digit {digit} has {len(candidates)}")
+            raise ValueError(f"mnist_label_efficiency.sweep.labels_per_class: {per_class} asked, digit {digit} has {len(candidates)}")
         picks.append(rng.choice(candidates, int(per_class), replace=False))
     return np.sort(np.concatenate(picks))
 
@@ -48,9 +49,10 @@ def label_efficiency_sweep(
     """Test accuracy for every (labels per class, recipe, pretrained or scratch).
 
     Args:
-        params: ``labels_per_class`` (list, may end with "all"), ``images_seen`` (how many
-            training images each run sees, per budget), ``recipes`` (name -> augment,
-            lr_scale, ...), ``classifier`` (head and fit parameters), ``seed``.
+        params: the ``sweep`` block: ``labels_per_class`` (list, may end with "all"),
+            ``images_seen`` (how many training images each run sees, per budget),
+            ``recipes`` (name -> augment, lr_scale, ...), ``classifier`` (head and fit
+            parameters), ``seed``.
     """
     images, test_images = image_tensor(splits, "train"), image_tensor(splits, "test")
     labels = torch.from_numpy(splits["train_labels"]).long()

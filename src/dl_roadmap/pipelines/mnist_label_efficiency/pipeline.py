@@ -1,20 +1,24 @@
 """mnist_label_efficiency: accuracy against labels per class, pretrained vs from scratch.
 
-Reuses mnist_autoencoder's splits and its trained autoencoder (run that pipeline first).
+Reuses mnist_autoencoder's trained autoencoder (a catalog dataset: run that pipeline
+first) on the same split of the images, made by the image library's ``split_mnist``.
 """
 
 from kedro.pipeline import Node, Pipeline
 
-from dl_roadmap.pipelines.mnist_autoencoder import nodes as mnist_nodes
+from dl_roadmap.image.data import split_mnist
 from dl_roadmap.pipelines.mnist_label_efficiency import nodes
+
+AREA = "mnist_label_efficiency"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    splits = f"{AREA}_splits"
     return Pipeline(
         [
-            Node(mnist_nodes.split_mnist, ["mnist_raw", "params:mnist"], ["mnist_splits", "mnist_ingest_summary"],
+            Node(split_mnist, ["mnist_raw", f"params:{AREA}.data"], [splits, f"{AREA}_ingest_summary"],
                  name="split_mnist"),
-            Node(nodes.label_efficiency_sweep, ["autoencoder", "mnist_splits", "params:label_efficiency", "params:trainer"],
+            Node(nodes.label_efficiency_sweep, ["autoencoder", splits, f"params:{AREA}.sweep", "params:trainer"],
                  "label_efficiency_results", name="label_efficiency_sweep"),
             Node(nodes.label_efficiency_table, "label_efficiency_results",
                  ["label_efficiency_table", "label_efficiency_metrics"], name="label_efficiency_table"),

@@ -1,7 +1,7 @@
 """The networks of the gradient experiments: a deep plain MLP (with or without batch norm)
 for vanishing gradients, and a vanilla RNN on long sequences for exploding ones.
 
-The optimizer comparison itself uses the activations area's DeepMLP.
+The optimizer comparison itself uses the image library's DeepMLP.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dl_roadmap.pipelines.activations.models import Standardize, init_linear_, make_activation
+from dl_roadmap.image.blocks import Standardize, init_linear_, make_activation
 
 
 class PlainDeepNet(nn.Module):

@@ -1,8 +1,8 @@
 """Nodes of optimization: the same MLP under each optimizer, a learning-rate sweep,
 gradients through depth and through time (with and without clipping), moving averages.
 
-MNIST ingest, its (image, label) datasets and the classification step are
-mnist_autoencoder's; the MLP is the activations area's DeepMLP. Every training goes
+MNIST ingest, its (image, label) datasets, the classification step and the MLP
+(DeepMLP) are the image library's (dl_roadmap.image). Every training goes
 through ``core.training.fit``; what happens at each step is recorded by the callbacks in
 callbacks.py. Plots are in figures.py.
 """
@@ -24,8 +24,9 @@ from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit, fit_config
-from dl_roadmap.pipelines.activations.models import DeepMLP
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step, labelled_splits
+from dl_roadmap.image.blocks import DeepMLP
+from dl_roadmap.image.classification import classification_step
+from dl_roadmap.image.data import labelled_splits
 from dl_roadmap.pipelines.optimization.averages import exponential_moving_average, simple_moving_average
 from dl_roadmap.pipelines.optimization.callbacks import StepRecorder, WeightEMA
 from dl_roadmap.pipelines.optimization.models import PlainDeepNet, SequenceRNN
@@ -111,7 +112,7 @@ def compare_optimizers(
     """Train the same MLP (same seed, data and epochs) with each optimizer.
 
     Args:
-        splits: mnist_autoencoder's splits.
+        splits: the MNIST splits (``image.data.split_mnist``).
         variants: name -> fit overrides (``optimizer``, and e.g. ``batch_size: full`` and
             ``max_epochs`` for full-batch gradient descent); the name prefixes its MLflow curves.
         model: DeepMLP arguments.

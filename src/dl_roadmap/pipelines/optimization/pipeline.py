@@ -5,26 +5,17 @@ shared tune stage on the momentum SGD's learning rate and momentum."""
 
 from kedro.pipeline import Node, Pipeline
 
-from dl_roadmap.core.stages import StageTask
 from dl_roadmap.core.stages.tune import tune_pipeline
-from dl_roadmap.pipelines.activations.nodes import mlp_from_config
-from dl_roadmap.pipelines.mnist_autoencoder import nodes as mnist_nodes
+from dl_roadmap.image.data import split_mnist
+from dl_roadmap.image.tasks import MLP_TASK
 from dl_roadmap.pipelines.optimization import figures, nodes
 
 AREA = "optimization"
 
-# Tune rebuilds and trains the comparison's MLP (DeepMLP from the config's `model` block)
-# with the config's optimizer: our own SGD with momentum.
-MLP_TASK = StageTask(
-    build_model=mlp_from_config,
-    make_step=mnist_nodes.classifier_step_for,
-    datasets=mnist_nodes.labelled_splits,
-    metric="acc",
-    direction="maximize",
-)
-
 
 def create_pipeline(**kwargs) -> Pipeline:
+    # Tune rebuilds and trains the comparison's MLP (the image library's MLP_TASK: a DeepMLP
+    # from the config's `model` block) with the config's optimizer: our own SGD with momentum.
     # No compress or explain stage: see this folder's README.
     return experiments_pipeline() + tune_pipeline(
         MLP_TASK, area=AREA, data="optimization_splits", config="params:optimization.tuning"
@@ -35,7 +26,7 @@ def experiments_pipeline() -> Pipeline:
     p = "params:optimization."
     return Pipeline(
         [
-            Node(mnist_nodes.split_mnist, ["mnist_raw", p + "data"],
+            Node(split_mnist, ["mnist_raw", p + "data"],
                  ["optimization_splits", "optimization_ingest_summary"], name="split_mnist"),
             Node(nodes.make_sequences, p + "sequences", "optimization_sequences", name="make_sequences"),
             Node(

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dl_roadmap.pipelines.activations.models import Standardize, init_linear_
+from dl_roadmap.image.blocks import Standardize, init_linear_
 
 
 class DropConnectLinear(nn.Linear):

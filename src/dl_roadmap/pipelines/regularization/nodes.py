@@ -1,6 +1,6 @@
 """Nodes of regularization: one small MNIST training set, one MLP, every regulariser.
 
-Ingest, the (image, label) tensors and the classification step are mnist_autoencoder's;
+Ingest, the (image, label) tensors and the classification step are the image library's;
 what each config trains is in training.py, the penalties in penalties.py, folds and
 bootstrap samples in resampling.py, the ensemble arithmetic in ensembles.py, the figures
 in figures.py.
@@ -21,7 +21,7 @@ from dl_roadmap.core.devices import inference_device
 from dl_roadmap.core.inference import predict
 from dl_roadmap.core.params import over_defaults
 from dl_roadmap.core.tracking import metrics_for_mlflow
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import image_tensor, labelled_split
+from dl_roadmap.image.data import image_tensor, labelled_split
 from dl_roadmap.pipelines.regularization.ensembles import average_probabilities, samme_round, samme_vote, softmax
 from dl_roadmap.pipelines.regularization.resampling import bootstrap_sample, stratified_folds, weighted_resample
 from dl_roadmap.pipelines.regularization.training import (
@@ -56,7 +56,7 @@ def train_variants(
     """Train the base config once per variant: same data, seed, initial weights, budget.
 
     Args:
-        splits: mnist_autoencoder's splits (a small train set, validation, test).
+        splits: the MNIST splits (a small train set, validation, test).
         base: the config every variant starts from (training.py).
         variants: name -> ``{dotted.path: value}`` overrides of ``base`` (e.g.
             ``model.dropout: 0.5``); ``{}`` is the unregularised reference.

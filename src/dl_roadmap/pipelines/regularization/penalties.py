@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dl_roadmap.pipelines.mnist_autoencoder.nodes import classification_step
+from dl_roadmap.image.classification import classification_step
 from dl_roadmap.pipelines.regularization.models import penalized_weights
 
 

@@ -4,22 +4,17 @@ shared tune stage (Optuna over dropout and weight decay) and explain on the tune
 
 from kedro.pipeline import Node, Pipeline
 
-from dl_roadmap.core.stages import StageTask
 from dl_roadmap.core.stages.explain import explain_pipeline
 from dl_roadmap.core.stages.tune import tune_pipeline
-from dl_roadmap.pipelines.mnist_autoencoder import nodes as mnist_nodes
+from dl_roadmap.image.data import split_mnist
+from dl_roadmap.image.tasks import classification_task
 from dl_roadmap.pipelines.regularization import figures, nodes
 from dl_roadmap.pipelines.regularization.training import build_mlp, step_for
 
 AREA = "regularization"
 
-MLP_TASK = StageTask(
-    build_model=build_mlp,
-    make_step=step_for,
-    datasets=mnist_nodes.labelled_splits,
-    metric="acc",
-    direction="maximize",
-)
+# The regularised MLP of a config, trained on cross-entropy plus the config's L1/L2 terms.
+MLP_TASK = classification_task(build_mlp, make_step=step_for)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -35,7 +30,7 @@ def comparison_pipeline() -> Pipeline:
     base, trainer, splits = "params:regularization.base", "params:trainer", "regularization_splits"
     return Pipeline(
         [
-            Node(mnist_nodes.split_mnist, ["mnist_raw", "params:regularization.data"],
+            Node(split_mnist, ["mnist_raw", "params:regularization.data"],
                  [splits, "regularization_ingest_summary"], name="split_mnist"),
             # 1. every regulariser, one table
             Node(nodes.train_variants, [splits, base, "params:regularization.variants", trainer],

@@ -1,8 +1,10 @@
-"""One deep MLP whose activation, initialisation and dropout kind are arguments.
+"""MLP building blocks: activations, variance-preserving initialisation, fixed input
+standardisation, and one deep MLP whose activation, initialisation and dropout kind are
+arguments.
 
-Each variant of the comparison is the same stack ``Linear -> activation -> dropout``
-(``depth`` times, ``width`` units) with a linear head; only three things change with the
-activation, because each activation needs its own to keep signals alive through depth:
+``DeepMLP`` is the stack ``Linear -> activation -> dropout`` (``depth`` times, ``width``
+units) with a linear head; only three things change with the activation, because each
+activation needs its own to keep signals alive through depth:
 
 - the **initialisation**: the weight variance that keeps the activation's variance from
   shrinking or exploding layer after layer (``INIT_FOR`` below, reasons in ``init_linear_``);
@@ -14,19 +16,17 @@ activation, because each activation needs its own to keep signals alive through 
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
+
+from dl_roadmap.image.data import MNIST_PIXEL_MEAN, MNIST_PIXEL_STD
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh")
 INITS = ("he", "lecun", "xavier")
 # The variance-preserving scheme of each activation (see init_linear_ for why).
 INIT_FOR = {"relu": "he", "leaky_relu": "he", "elu": "he", "selu": "lecun", "sigmoid": "xavier", "tanh": "xavier"}
-
-# Pixel mean and standard deviation of the 60,000 MNIST training images (pixels in [0, 1]);
-# tests/pipelines/activations checks them against the data. Standardised inputs (mean 0,
-# std 1) are where SELU's fixed point starts, and they help every other variant too.
-MNIST_PIXEL_MEAN = 0.1307
-MNIST_PIXEL_STD = 0.3081
 
 
 def make_activation(name: str, negative_slope: float = 0.01, elu_alpha: float = 1.0) -> nn.Module:
@@ -149,3 +149,9 @@ class DeepMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.hidden(self.standardize(x).flatten(1)))
+
+
+def mlp_from_config(config: dict[str, Any], base: Any = None) -> DeepMLP:
+    """StageTask builder: a DeepMLP from the config's ``model`` block, seeded with its fit seed."""
+    del base  # nothing pretrained: every model starts from its seed
+    return DeepMLP(**config["model"], seed=int(config.get("fit", {}).get("seed", 0)))

@@ -1,11 +1,11 @@
-"""Tests for dl_roadmap.core.augment: batch-level augmentations and corruptions."""
+"""Tests for dl_roadmap.image.augment: batch-level augmentations and corruptions."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from dl_roadmap.core.augment import corrupt, random_affine
+from dl_roadmap.image.augment import corrupt, random_affine
 
 
 @pytest.fixture

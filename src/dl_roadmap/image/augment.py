@@ -1,4 +1,4 @@
-"""Batch-level image corruptions and augmentations, done on tensors so they cost little."""
+"""Batch-level image augmentations and corruptions, done on tensors so they cost little."""
 
 from __future__ import annotations
 
