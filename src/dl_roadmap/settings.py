@@ -16,10 +16,6 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-from dl_roadmap.quiet import silence_known_noise  # noqa: E402
-
-silence_known_noise()
-
 from dl_roadmap.hooks import (  # noqa: E402
     CheckParametersHook,
     CloseFinishedMlflowRunHook,
