@@ -20,6 +20,7 @@ from dl_roadmap.core.stages.compress.measure import example_batch, latency_ms, s
 from dl_roadmap.core.stages.compress.prune import remove_conv_channels
 from dl_roadmap.core.stages.compress.quantize import ScriptedModel, static_int8
 from dl_roadmap.core.stages.compress.settings import fit_budget, settings
+from dl_roadmap.core.stages.compress.training import fresh_student
 from tests.core.stages.tiny import CPU_TRAINER, TINY_CONFIG, TINY_TASK, TinyCNN, make_tiny_step
 
 LATENCY = {"batch_sizes": [1, 16], "repeats": 2, "warmup": 1, "threads": 1}
@@ -206,8 +207,8 @@ def test_distilled_and_plain_students_share_architecture_and_start(trained_tiny,
     assert not torch.equal(alone.features[0].weight, distilled.features[0].weight), "different training"
     # Same seed, same builder: both students started from these weights.
     student_config = {**TINY_CONFIG, "model": {**TINY_CONFIG["model"], "channels": 4}}
-    start = nodes._fresh_student(TINY_TASK, student_config, None, {"seed": 0})
-    again = nodes._fresh_student(TINY_TASK, student_config, None, {"seed": 0})
+    start = fresh_student(TINY_TASK, student_config, None, {"seed": 0})
+    again = fresh_student(TINY_TASK, student_config, None, {"seed": 0})
     torch.testing.assert_close(start.state_dict(), again.state_dict())
 
 

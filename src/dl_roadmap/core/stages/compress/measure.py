@@ -2,7 +2,9 @@
 
 Size is the byte count of ``torch.save(model)``, the file TorchModelDataset writes.
 Latency is the median wall time of repeated forward passes on CPU after a warm-up, with
-torch's thread count fixed for the measurement, so variants are timed alike.
+torch's thread count fixed for the measurement, so variants are timed alike. Inputs are
+the task's own (a tuple of tensors: the model is called as ``model(*inputs)``), cycled
+along their first axis to each batch size, or as the task gives them (``"example"``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import mlflow
 import torch
@@ -71,17 +73,37 @@ def example_batch(dataset: Dataset, size: int) -> torch.Tensor:
     return inputs
 
 
+def cycled(inputs: tuple[torch.Tensor, ...], size: int) -> tuple[torch.Tensor, ...]:
+    """Each tensor's first ``size`` rows, repeating its rows when it has fewer."""
+    batch = []
+    for tensor in inputs:
+        if tensor.dim() == 0 or len(tensor) == 0:
+            raise ValueError(f"example inputs: a tensor of shape {tuple(tensor.shape)} has no rows to batch")
+        if len(tensor) < size:
+            tensor = tensor.repeat(-(-size // len(tensor)), *[1] * (tensor.dim() - 1))
+        batch.append(tensor[:size])
+    return tuple(batch)
+
+
+def as_inputs(inputs: Any) -> tuple[torch.Tensor, ...]:
+    """A tensor or a sequence of tensors as the positional arguments of a model call."""
+    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+
+
 @torch.inference_mode()
-def latency_ms(model: nn.Module, inputs: torch.Tensor, repeats: int, warmup: int, threads: int) -> float:
-    """Median milliseconds of ``model(inputs)`` on CPU over ``repeats`` timed runs."""
+def latency_ms(
+    model: nn.Module, inputs: torch.Tensor | tuple[torch.Tensor, ...], repeats: int, warmup: int, threads: int
+) -> float:
+    """Median milliseconds of ``model(*inputs)`` on CPU over ``repeats`` timed runs."""
     model = model.eval()
+    inputs = as_inputs(inputs)
     with torch_threads(threads):
         for _ in range(warmup):  # first calls allocate, pack weights, optimise TorchScript graphs
-            model(inputs)
+            model(*inputs)
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            model(inputs)
+            model(*inputs)
             times.append(time.perf_counter() - started)
     return 1000 * statistics.median(times)
 
@@ -89,6 +111,11 @@ def latency_ms(model: nn.Module, inputs: torch.Tensor, repeats: int, warmup: int
 def parameter_count(model: nn.Module) -> int:
     """Parameters of a float model (quantized modules keep theirs in packed form: 0 here)."""
     return sum(p.numel() for p in model.parameters())
+
+
+def linear_units(model: nn.Module) -> int:
+    """Output units summed over the float Linear layers."""
+    return sum(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
 
 
 def conv_channels(model: nn.Module) -> int:

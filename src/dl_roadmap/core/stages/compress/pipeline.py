@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from kedro.pipeline import Node, Pipeline, pipeline
 
 from dl_roadmap.core.stages.compress import nodes
+from dl_roadmap.core.stages.contract import check_compress
 from dl_roadmap.core.stages.task import StageTask, bind
 
 VARIANTS = (
@@ -60,12 +61,15 @@ def compress_pipeline(
     """The trained ``model`` compressed every way in ``variants``, each measured against it.
 
     Args:
-        task: the area's StageTask.
+        task: the area's StageTask. What the chosen variants need from it (contract.py:
+            example inputs, a test score, training, build_model, a distillation loss) is
+            checked here, so a task that lacks it fails when the pipeline is built, with
+            the area and the missing hooks named.
         area: the area's name: namespace ``<area>.compress``, parameters under
             ``<area>: {compress: ...}``, outputs under data/*/<area>/compress/.
         model: catalog dataset of the trained model (the fp32 baseline and the teacher).
         config: the area's training config, ``params:<key>`` or a dataset (e.g. a tuned config).
-        data: catalog dataset that ``task.datasets`` turns into splits.
+        data: the area's catalog data, handed to the task's hooks (``datasets``, ``example_inputs``...).
         base: optional catalog dataset handed to ``task.build_model`` for the students.
         variants: the variants to build, a subset of VARIANTS (fp32 is always measured).
     """
@@ -74,6 +78,7 @@ def compress_pipeline(
     if unknown:
         raise ValueError(f"compress_pipeline(variants=...): unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
     chosen = [v for v in VARIANTS if v in variants]
+    check_compress(task, area, chosen)
     common = {"config": "config", "data": "data", "latency": "params:latency"}
     stage_nodes = [
         Node(bind(nodes.measure_fp32, task), {"model": "model", **common}, "fp32_row", name="measure_fp32"),

@@ -71,27 +71,40 @@ class ScriptedModel(nn.Module):
         self.train(state["training"])
 
 
-def to_torchscript(model: nn.Module, example: torch.Tensor) -> ScriptedModel:
+def _args(example: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The positional arguments of one model call (a lone tensor is one argument)."""
+    return tuple(example) if isinstance(example, (tuple, list)) else (example,)
+
+
+def to_torchscript(model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...]) -> ScriptedModel:
     """Script the model (FX output scripts), or trace it if scripting fails, then freeze it:
     submodules inlined into one graph, which drops most of the archive's code and runs faster."""
     model = model.eval()
     try:
         scripted = torch.jit.script(model)
     except Exception:  # e.g. a custom leaf module TorchScript cannot compile
-        scripted = torch.jit.trace(model, example)
+        scripted = torch.jit.trace(model, _args(example))
     return ScriptedModel(torch.jit.freeze(scripted.eval()))
 
 
 def dynamic_int8(model: nn.Module) -> nn.Module:
     """Linear (and LSTM/GRU) weights stored as int8; activations quantized on the fly per batch.
-    Convolutions stay float: dynamic quantization has no kernels for them."""
+    Convolutions stay float: dynamic quantization has no kernels for them.
+
+    Raises:
+        ValueError: the model has none of those layers (the variant would be fp32 again).
+    """
+    if not any(isinstance(m, (nn.Linear, nn.LSTM, nn.GRU)) for m in model.modules()):
+        raise ValueError(f"dynamic int8: {type(model).__name__} has no Linear, LSTM or GRU layer to quantize; "
+                         "leave the variant out (compress_pipeline(variants=...))")
     with quantized_engine():
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear, nn.LSTM, nn.GRU}, dtype=torch.qint8)
 
 
-def static_int8(model: nn.Module, calibration: Iterable[torch.Tensor]) -> ScriptedModel:
-    """Weights and activations in int8, activation ranges observed on ``calibration`` batches."""
-    batches = list(calibration)
+def static_int8(model: nn.Module, calibration: Iterable[torch.Tensor | tuple[torch.Tensor, ...]]) -> ScriptedModel:
+    """Weights and activations in int8, activation ranges observed on ``calibration`` batches
+    (each a tensor, or a tuple of a model call's inputs)."""
+    batches = [_args(batch) for batch in calibration]
     if not batches:
         raise ValueError("static int8 quantization needs at least one calibration batch")
     with quantized_engine():
@@ -99,26 +112,26 @@ def static_int8(model: nn.Module, calibration: Iterable[torch.Tensor]) -> Script
         prepared = _traced(prepare_fx, float_model, get_default_qconfig_mapping(ENGINE), batches[0])
         with torch.inference_mode():
             for batch in batches:
-                prepared(batch)
+                prepared(*batch)
         return to_torchscript(convert_fx(prepared), batches[0])
 
 
-def prepare_qat(model: nn.Module, example: torch.Tensor) -> nn.Module:
+def prepare_qat(model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...]) -> nn.Module:
     """A copy of ``model`` with fake-quantization (conv+BN folded), to be trained."""
     with quantized_engine():
         float_model = copy.deepcopy(model).cpu().train()
         return _traced(prepare_qat_fx, float_model, get_default_qat_qconfig_mapping(ENGINE), example)
 
 
-def convert_qat(prepared: nn.Module, example: torch.Tensor) -> ScriptedModel:
+def convert_qat(prepared: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...]) -> ScriptedModel:
     """The trained QAT model as a real int8 model."""
     with quantized_engine():
         return to_torchscript(convert_fx(copy.deepcopy(prepared).cpu().eval()), example)
 
 
-def _traced(prepare: Any, model: nn.Module, qconfig: Any, example: torch.Tensor) -> nn.Module:
+def _traced(prepare: Any, model: nn.Module, qconfig: Any, example: torch.Tensor | tuple[torch.Tensor, ...]) -> nn.Module:
     try:
-        return prepare(model, qconfig, (example,))
+        return prepare(model, qconfig, _args(example))
     except Exception as error:  # torch.fx cannot trace data-dependent control flow
         raise RuntimeError(
             f"FX graph mode quantization could not trace {type(model).__name__}: {error}. "

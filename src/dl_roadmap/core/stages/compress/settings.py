@@ -7,11 +7,12 @@ their meaning in ``nodes.py``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.params import deep_merge, over_defaults
 from dl_roadmap.core.training import FIT_DEFAULTS
+
+EXAMPLE = "example"  # a latency batch size: the task's example inputs as given
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "finetune": {},  # fit overrides (see check_fit)
@@ -53,20 +54,10 @@ def fit_budget(config: dict[str, Any], *overrides: dict[str, Any]) -> dict[str, 
     so ``{optimizer: {lr: 1e-4}}`` changes the rate and keeps the optimizer's other keys."""
     if "fit" not in config:
         raise KeyError("the area's config needs a 'fit' entry (core.training.fit parameters)")
-    merged = copy.deepcopy(dict(config["fit"]))
+    merged = deep_merge(config["fit"], {})
     for layer in overrides:
-        merged = _deep_merge(merged, layer)
+        merged = deep_merge(merged, layer)
     return merged
-
-
-def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    result = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 # --- value checks, one per block ------------------------------------------------------------
@@ -118,7 +109,9 @@ def _check_latency(block: str, p: dict[str, Any]) -> None:
     if not isinstance(sizes, (list, tuple)) or not sizes:
         raise ValueError(f"compress.{block}.batch_sizes: a non-empty list of batch sizes, got {sizes!r}")
     for size in sizes:
-        _positive_int(f"{block}.batch_sizes", size)
+        # "example": the task's example inputs as they are (one graph, one episode's states...)
+        if size != EXAMPLE and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            raise ValueError(f"compress.{block}.batch_sizes: must be an integer >= 1 or {EXAMPLE!r}, got {size!r}")
     _positive_int(f"{block}.repeats", p["repeats"])
     _positive_int(f"{block}.warmup", p["warmup"], minimum=0)
     _positive_int(f"{block}.threads", p["threads"])

@@ -1,8 +1,10 @@
-"""Attribution maps for a classifier's predicted class: SHAP (expected gradients) and LIME.
+"""Attribution maps of the explained output: SHAP (expected gradients) and LIME.
 
-Both return one score per input element, with the input's shape. Items may be any
-image-like shape whose last two axes are the image plane (H, W); every leading axis is
-a channel. The maps are drawn summed over channels.
+Both return one score per input element, with the input's shape. ``shap_maps`` takes items
+of any shape (the feature kinds use it too); LIME's image explainer and the maps' figure
+take image-like items whose last two axes are the image plane (H, W), every leading axis
+a channel. The maps are drawn summed over channels. The explained output is the
+predicted class of a classifier, or what the task chose (target.py).
 """
 
 from __future__ import annotations
@@ -16,17 +18,24 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from dl_roadmap.core.stages.explain.target import readouts
+
 
 def probabilities(model: nn.Module, inputs: np.ndarray | torch.Tensor, batch_size: int = 512) -> np.ndarray:
-    """Softmax of the model's logits, (N, classes), evaluated batch by batch in eval mode."""
-    model.eval()
-    inputs = torch.as_tensor(inputs, dtype=torch.float32)
-    with torch.no_grad():
-        logits = [model(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    logits = torch.cat(logits)
-    if logits.ndim != 2:
-        raise ValueError(f"the explain stage needs a model returning logits (N, classes); got shape {tuple(logits.shape)}")
-    return torch.softmax(logits.double(), dim=1).numpy()
+    """Softmax of the model's logits, (N, classes), evaluated batch by batch in eval mode
+    (a ``ChosenOutput`` in value mode: its values, (N, 1); see target.readouts)."""
+    return readouts(model, inputs, batch_size)
+
+
+class _Column(nn.Module):
+    """One output column of a model, as a one-output model."""
+
+    def __init__(self, model: nn.Module, column: int):
+        super().__init__()
+        self.model, self.column = model, int(column)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(*inputs)[:, self.column : self.column + 1]
 
 
 def shap_maps(
@@ -58,17 +67,37 @@ def shap_maps(
         model: classifier returning logits (N, classes).
         inputs: the items to explain, (N, *item_shape).
         background: reference items drawn from the training data, (B, *item_shape).
-        classes: the class to explain per item; must be each item's predicted class.
+        classes: the output column to explain per item (the predicted class, or the task's
+            choice; items whose class is not their largest output are explained one class
+            at a time).
         n_samples: interpolation points per item (more = less noise, linear cost).
         batch_size: gradient evaluations per forward/backward pass.
         seed: seeds the background and alpha draws.
     Returns:
         float32 array shaped like ``inputs``.
     """
-    import shap
-
     model.eval()
     x = torch.as_tensor(inputs, dtype=torch.float32)
+    classes = np.asarray(classes)
+    with torch.no_grad():
+        largest = model(x).argmax(dim=1).numpy()
+    if np.array_equal(largest, classes):
+        values, explained = _ranked_shap(model, x, background, n_samples, batch_size, seed)
+        if not np.array_equal(explained, classes):
+            raise RuntimeError("SHAP explained other classes than the predicted ones (tied logits?)")
+        return values
+    maps = np.zeros(x.shape, dtype=np.float32)
+    for column in np.unique(classes):  # each chosen class as a one-output model
+        rows = np.flatnonzero(classes == column)
+        maps[rows] = _ranked_shap(_Column(model, column).eval(), x[rows], background, n_samples, batch_size, seed)[0]
+    return maps
+
+
+def _ranked_shap(model: nn.Module, x: torch.Tensor, background: np.ndarray, n_samples: int, batch_size: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """GradientExplainer's values for each item's largest output, and which output that was."""
+    import shap
+
     # shap seeds NumPy's global generator (np.random.seed); restore it for the caller.
     state = np.random.get_state()
     try:
@@ -79,10 +108,7 @@ def shap_maps(
             values, ranks = explainer.shap_values(x, nsamples=n_samples, ranked_outputs=1, rseed=seed)
     finally:
         np.random.set_state(state)
-    explained = ranks[:, 0].numpy()
-    if not np.array_equal(explained, np.asarray(classes)):
-        raise RuntimeError("SHAP explained other classes than the predicted ones (tied logits?)")
-    return np.asarray(values)[..., 0].astype(np.float32)
+    return np.asarray(values)[..., 0].astype(np.float32), ranks[:, 0].numpy()
 
 
 def grid_segments(height: int, width: int, cell: int) -> np.ndarray:
@@ -168,7 +194,7 @@ def pixel_scores(maps: np.ndarray) -> np.ndarray:
 
 def attribution_figure(
     inputs: np.ndarray, maps: dict[str, np.ndarray], labels: np.ndarray, predicted: np.ndarray,
-    probability: np.ndarray, columns: Sequence[int],
+    probability: np.ndarray, columns: Sequence[int], titles: Sequence[str] | None = None,
 ) -> Figure:
     """One column per chosen item: the image, then each method's map of the predicted class.
 
@@ -183,7 +209,8 @@ def attribution_figure(
     for c, i in enumerate(columns):
         image = images[i]
         axes[0, c].imshow(image, cmap="gray")
-        axes[0, c].set_title(f"{labels[i]} -> {predicted[i]} ({probability[i]:.2f})", fontsize=8)
+        title = titles[i] if titles is not None else f"{labels[i]} -> {predicted[i]} ({probability[i]:.2f})"
+        axes[0, c].set_title(title, fontsize=8)
         for r, (name, score) in enumerate(scores.items(), start=1):
             limit = float(np.abs(score[i]).max()) or 1.0
             axes[r, c].imshow(score[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
@@ -193,6 +220,7 @@ def attribution_figure(
         axes[r, 0].set_ylabel(name, fontsize=9)
     for ax in axes.ravel():
         ax.set_xticks([]), ax.set_yticks([])
-    figure.suptitle("attributions for the predicted class (title: true -> predicted (probability));\n"
-                    "red = for, blue = against, colours scaled per panel", fontsize=9)
+    what = ("for the predicted class (title: true -> predicted (probability))" if titles is None
+            else "of the explained output (title: the item and its output)")
+    figure.suptitle(f"attributions {what};\nred = for, blue = against, colours scaled per panel", fontsize=9)
     return figure

@@ -1,5 +1,9 @@
 """Deletion curves: does removing the most-attributed pixels first hurt the prediction fastest?
 
+(Pixels of image items here; features.py removes the features of the other kinds, and
+reads the explained value instead of a probability where the task chose a value. The
+table and figure below serve both.)
+
 For an item x with predicted class c and a pixel order o (most important first), step
 k of K sets the first round(k * P / K) pixels of o (all channels) to a baseline value
 and records p_c, the softmax probability of c. The curve runs from p_c(x) at 0 removed
@@ -109,8 +113,13 @@ def faithfulness_table(curves: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def deletion_figure(curves: pd.DataFrame, table: pd.DataFrame) -> Figure:
-    """Mean deletion curve per method with a +-1 standard-error band; AUCs in the legend."""
+def deletion_figure(
+    curves: pd.DataFrame, table: pd.DataFrame, unit: str = "pixels",
+    quantity: str | None = "probability of the predicted class",
+) -> Figure:
+    """Mean deletion curve per method with a +-1 standard-error band; AUCs in the legend.
+    ``unit`` names what is removed; ``quantity`` what the curve reads (None: the explained
+    value, on a free vertical scale)."""
     aucs = table.set_index("method")["auc"]
     figure = Figure(figsize=(6.0, 4.3), layout="constrained")
     ax = figure.subplots()
@@ -122,9 +131,11 @@ def deletion_figure(curves: pd.DataFrame, table: pd.DataFrame) -> Figure:
         line, = ax.plot(stats.index, stats["mean"], style, color=colour, label=f"{method} (AUC {aucs[method]:.3f})")
         ax.fill_between(stats.index, stats["mean"] - stats["sem"], stats["mean"] + stats["sem"],
                         color=line.get_color(), alpha=0.2)
-    ax.set(xlabel="fraction of pixels removed (set to the baseline)", ylabel="probability of the predicted class",
+    ax.set(xlabel=f"fraction of {unit} removed (set to the baseline)", ylabel=quantity or "explained value",
            title=f"deletion curves, mean over {curves['example'].nunique()} test items (lower = more faithful)",
-           xlim=(0, 1), ylim=(0, 1.02))
+           xlim=(0, 1))
+    if quantity is not None:  # a probability
+        ax.set_ylim(0, 1.02)
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
     ax.legend()

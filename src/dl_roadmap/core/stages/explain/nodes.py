@@ -10,6 +10,7 @@ may be left out, and then takes the default shown; the six entries themselves mu
       examples:
         split: test            # train | val | test
         per_class: 2           # items per true class (fewer where a class has fewer)
+        count: 20              # items drawn at random where there are no class targets
       shap:
         background: 100        # training items the expected gradients integrate from
         n_samples: 200         # interpolation points per item
@@ -23,9 +24,11 @@ may be left out, and then takes the default shown; the six entries themselves mu
         steps: 20              # the curve is sampled at 0, 1/steps, ..., 100% removed
         random_orders: 3       # random pixel orders per item, the reference curve
 
-The model must return class logits (N, classes) and the split must yield (input, integer
-class) pairs; inputs may be any image-like shape whose last two axes are (H, W). Work runs
-on CPU: a few dozen items take seconds to a minute.
+These are the nodes of image items (any image-like shape whose last two axes are (H, W));
+feature_nodes.py has those of the other kinds, on the same blocks. The model returns class
+logits (N, classes), or the task's ``explain_output`` chooses what to explain (target.py;
+``choose_output`` then wraps the model first). Work runs on CPU: a few dozen items take
+seconds to a minute.
 """
 
 from __future__ import annotations
@@ -36,17 +39,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from dl_roadmap.core.params import over_defaults
-from dl_roadmap.core.stages.explain.attributions import attribution_figure, lime_maps, probabilities, shap_maps
+from dl_roadmap.core.stages.explain.attributions import attribution_figure, lime_maps, shap_maps
+from dl_roadmap.core.stages.explain.examples import background_items, pick_items, predict_items
 from dl_roadmap.core.stages.explain.faithfulness import deletion_curves, deletion_figure, faithfulness_table
-from dl_roadmap.core.stages.task import StageTask, targets_of
+from dl_roadmap.core.stages.explain.target import VALUE, explained_model
+from dl_roadmap.core.stages.task import StageTask
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "examples": {"split": "test", "per_class": 2},
+    "examples": {"split": "test", "per_class": 2, "count": 20},
     "shap": {"background": 100, "n_samples": 200, "batch_size": 50},
     "lime": {"num_samples": 1000, "cell": 4, "num_features": None, "batch_size": 200},
     "deletion": {"steps": 20, "random_orders": 3},
@@ -83,13 +87,13 @@ def settings(params: Mapping[str, Any] | None, block: str, area: str) -> dict[st
     return merged
 
 
-def _seed(seed: Any, area: str) -> int:
+def checked_seed(seed: Any, area: str) -> int:
     if not (_is_int(seed) and seed >= 0):
         raise ValueError(f"{area}.explain.seed: must be a non-negative integer, got {seed!r}")
     return int(seed)
 
 
-def _baseline(baseline: Any, area: str) -> float:
+def checked_baseline(baseline: Any, area: str) -> float:
     if isinstance(baseline, bool) or not isinstance(baseline, (int, float)) or not math.isfinite(baseline):
         raise ValueError(f"{area}.explain.baseline: must be a finite number, got {baseline!r}")
     return float(baseline)
@@ -98,53 +102,54 @@ def _baseline(baseline: Any, area: str) -> float:
 # --- nodes ------------------------------------------------------------------------------
 
 
+def choose_output(task: StageTask, model: nn.Module) -> nn.Module:
+    """The model with the task's ``explain_output`` applied (target.ChosenOutput).
+
+    Args:
+        task: the area's StageTask.
+        model: the area's trained model.
+    Returns:
+        The model as the other nodes explain it.
+    """
+    return explained_model(model, task.explain_output)
+
+
 def select_examples(
     task: StageTask, area: str, data: Any, model: nn.Module, params: dict[str, Any] | None, seed: int,
 ) -> dict[str, np.ndarray]:
-    """Draw ``per_class`` items of each true class from the split and predict them.
+    """Draw ``per_class`` items of each true class from the split (``count`` items where
+    there are no class targets) and predict them.
 
     Args:
-        task: the area's StageTask (turns ``data`` into splits).
+        task: the area's StageTask (turns ``data`` into splits or example inputs).
         area: the area's name, for error messages.
         data: the area's catalog data.
-        model: trained classifier returning logits.
+        model: trained classifier returning logits (or choose_output's model).
         params: the ``examples`` block.
         seed: the stage's seed.
     Returns:
-        inputs (N, *item_shape) float32, labels, indices (into the split), predicted
-        classes and their probabilities, grouped by class.
+        inputs (N, *item_shape) float32, labels (-1: unknown), indices (into the split),
+        the explained class per item (``predicted``) and its probability (or value), and
+        the ``readout`` (softmax or value), grouped by class.
     """
-    config, seed = settings(params, "examples", area), _seed(seed, area)
-    dataset = task.splits(data)[config["split"]]
-    labels = targets_of(dataset).numpy()
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{area}.explain: the {config['split']} split must yield integer class targets, "
-                         f"got dtype {labels.dtype} and shape {labels.shape}")
-    rng = np.random.default_rng(seed)
-    indices = np.concatenate([
-        np.sort(rng.choice(np.flatnonzero(labels == c), size=min(config["per_class"], int((labels == c).sum())),
-                           replace=False))
-        for c in np.unique(labels)
-    ])
-    inputs = torch.stack([torch.as_tensor(dataset[int(i)][0]) for i in indices]).float().numpy()
-    if inputs.ndim < 3:
-        raise ValueError(f"{area}.explain: items must be image-like (..., H, W), got shape {inputs.shape[1:]}")
-    probs = probabilities(model, inputs)
-    predicted = probs.argmax(axis=1)
-    return {"inputs": inputs, "labels": labels[indices], "indices": indices, "predicted": predicted,
-            "probability": probs[np.arange(len(indices)), predicted]}
+    config, seed = settings(params, "examples", area), checked_seed(seed, area)
+    items = pick_items(task, data, config, seed, f"{area}.explain")
+    if items["inputs"].ndim < 3:
+        raise ValueError(f"{area}.explain: items must be image-like (..., H, W), got shape {items['inputs'].shape[1:]}"
+                         "; set StageTask.input_kind for other inputs")
+    return predict_items(explained_model(model, None), items)
 
 
 def explain_with_shap(
     task: StageTask, area: str, model: nn.Module, data: Any, examples: dict[str, np.ndarray],
     params: dict[str, Any] | None, seed: int,
 ) -> np.ndarray:
-    """SHAP (expected gradients) maps of each item's predicted class.
+    """SHAP (expected gradients) maps of each item's explained class (or value).
 
     Args:
         task: the area's StageTask (the background comes from its train split).
         area: the area's name, for error messages.
-        model: trained classifier returning logits.
+        model: trained classifier returning logits (or choose_output's model).
         data: the area's catalog data.
         examples: select_examples' output.
         params: the ``shap`` block.
@@ -152,11 +157,8 @@ def explain_with_shap(
     Returns:
         Attributions shaped like ``examples["inputs"]``.
     """
-    config, seed = settings(params, "shap", area), _seed(seed, area)
-    train = task.splits(data)["train"]
-    rng = np.random.default_rng([seed, 1])  # a stream apart from select_examples' one
-    chosen = rng.choice(len(train), size=min(config["background"], len(train)), replace=False)
-    background = torch.stack([torch.as_tensor(train[int(i)][0]) for i in chosen]).float().numpy()
+    config, seed = settings(params, "shap", area), checked_seed(seed, area)
+    background = background_items(task, data, config["background"], seed, f"{area}.explain")
     return shap_maps(model, examples["inputs"], background, examples["predicted"], n_samples=config["n_samples"],
                      batch_size=config["batch_size"], seed=seed)
 
@@ -177,7 +179,7 @@ def explain_with_lime(
     Returns:
         Attributions shaped like ``examples["inputs"]``.
     """
-    config, seed, baseline = settings(params, "lime", area), _seed(seed, area), _baseline(baseline, area)
+    config, seed, baseline = settings(params, "lime", area), checked_seed(seed, area), checked_baseline(baseline, area)
     return lime_maps(model, examples["inputs"], examples["predicted"], num_samples=config["num_samples"],
                      cell=config["cell"], num_features=config["num_features"], batch_size=config["batch_size"],
                      baseline=baseline, seed=seed)
@@ -212,12 +214,14 @@ def measure_deletion(
         baseline: value of a removed pixel.
         seed: the stage's seed.
     Returns:
-        Long table: method, example, repeat, step, fraction, probability.
+        Long table: method, example, repeat, step, fraction, probability (with a ``readout``
+        column saying ``value`` where the curve reads a chosen value, not a probability).
     """
-    config, seed, baseline = settings(params, "deletion", area), _seed(seed, area), _baseline(baseline, area)
-    return deletion_curves(model, attributions["inputs"], attributions["predicted"],
-                           {m: attributions[m] for m in METHODS}, steps=config["steps"], baseline=baseline,
-                           random_orders=config["random_orders"], seed=seed)
+    config, seed, baseline = settings(params, "deletion", area), checked_seed(seed, area), checked_baseline(baseline, area)
+    curves = deletion_curves(model, attributions["inputs"], attributions["predicted"],
+                             {m: attributions[m] for m in METHODS}, steps=config["steps"], baseline=baseline,
+                             random_orders=config["random_orders"], seed=seed)
+    return curves.assign(readout=VALUE) if attributions.get("readout") == VALUE else curves
 
 
 def summarize_faithfulness(curves: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
@@ -243,10 +247,18 @@ def plot_attributions(attributions: dict[str, np.ndarray]) -> Figure:
     Returns:
         The figure.
     """
-    labels = attributions["labels"]
-    columns = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
-    return attribution_figure(attributions["inputs"], {"SHAP": attributions["shap"], "LIME": attributions["lime"]},
-                              labels, attributions["predicted"], attributions["probability"], columns)
+    labels, predicted, output = attributions["labels"], attributions["predicted"], attributions["probability"]
+    maps = {"SHAP": attributions["shap"], "LIME": attributions["lime"]}
+    if attributions.get("readout") != VALUE and (labels >= 0).all():
+        columns = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+        return attribution_figure(attributions["inputs"], maps, labels, predicted, output, columns)
+    # No classes to show one of each: the first ten items, titled with what was explained.
+    columns = list(range(min(10, len(labels))))
+    if attributions.get("readout") == VALUE:
+        titles = [f"#{i}: {value:.3g}" for i, value in zip(attributions["indices"], output)]
+    else:
+        titles = [f"#{i} -> {c} ({p:.2f})" for i, c, p in zip(attributions["indices"], predicted, output)]
+    return attribution_figure(attributions["inputs"], maps, labels, predicted, output, columns, titles)
 
 
 def plot_deletion(curves: pd.DataFrame, table: pd.DataFrame) -> Figure:
@@ -258,4 +270,5 @@ def plot_deletion(curves: pd.DataFrame, table: pd.DataFrame) -> Figure:
     Returns:
         The figure.
     """
-    return deletion_figure(curves, table)
+    values = "readout" in curves and (curves["readout"] == VALUE).any()
+    return deletion_figure(curves, table, unit="pixels", quantity=None if values else "probability of the predicted class")

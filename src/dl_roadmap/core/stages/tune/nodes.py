@@ -6,12 +6,17 @@ Parameters (under ``<area>.tune`` in the area's parameters file)::
       study: {...}              # core/stages/tune/study.py: name, storage, n_trials, sampler, pruner...
       search_space: {...}       # core/stages/tune/search_space.py: dotted config path -> how to sample
       trial:
-        train_limit: 10000      # trials train on the first N training items (null = all)
+        train_limit: 10000      # trials train on the first N training items (null = all;
+                                # datasets only: an objective task cuts its budget by overrides)
         overrides: {fit.max_epochs: 3}   # config changes for trials only (a cheaper budget)
 
-Each trial trains through ``StageTask.train`` on one device, reports ``val_<metric>`` per
-epoch to the pruner and is a nested MLflow run of the pipeline's run. The final model is
-trained with the best parameters on the full training split and the area's own budget.
+Each trial trains on one device, through ``StageTask.train`` (``val_<metric>`` reported to
+the pruner per epoch) or through the task's ``objective`` (which reports its own value per
+epoch or iteration, see runs.py), and is a nested MLflow run of the pipeline's run. The
+final model is trained with the best parameters and the area's own budget. A null
+``study.storage`` is a SQLite file under ``<trainer.data_root>/07_model_output/<area>/tune``
+and trial checkpoints go under ``<trainer.data_root>/06_models/checkpoints`` unless the
+config's ``fit.checkpoint_dir`` says otherwise.
 """
 
 from __future__ import annotations
@@ -28,15 +33,15 @@ import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 from torch import nn
-from torch.utils.data import Subset
 
-from dl_roadmap.core.params import over_defaults
-from dl_roadmap.core.stages.task import StageTask, with_overrides
+from dl_roadmap.core.params import over_defaults, with_overrides
+from dl_roadmap.core.stages.task import StageTask
+from dl_roadmap.core.stages.tune.runs import limited_splits, run_final, run_trial
 from dl_roadmap.core.stages.tune.search_space import check_search_space, suggest
 from dl_roadmap.core.stages.tune.study import (
-    FINISHED, PruningCallback, build_pruner, build_sampler, open_storage, storage_url, study_config,
+    FINISHED, build_pruner, build_sampler, open_storage, storage_url, study_config,
 )
-from dl_roadmap.core.tracking import log_metrics, metrics_for_mlflow, nested_run
+from dl_roadmap.core.tracking import metrics_for_mlflow, nested_run
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +73,12 @@ def optimize(
     trial_params = _trial_config(trial)
     for path in [*space, *trial_params["overrides"]]:
         with_overrides(config, {path: None})  # a path through a non-mapping fails here, naming it
-    optuna_study = _open_study(area, settings, space, task.direction)
-    splits = task.splits(data)
-    if trial_params["train_limit"]:
-        splits = {**splits, "train": Subset(splits["train"], range(min(int(trial_params["train_limit"]), len(splits["train"]))))}
+    splits = limited_splits(task, data, trial_params["train_limit"])
+    optuna_study = _open_study(area, settings, space, task.direction, trainer)
     # Trials run on one device each: parallelism comes from workers, not from DDP.
     trial_trainer = {**trainer, "devices": 1, "num_nodes": 1, "strategy": "auto"}
-    checkpoints = Path(config.get("fit", {}).get("checkpoint_dir") or "data/06_models/checkpoints") / f"{area}-{settings['name']}"
+    checkpoints = Path(config.get("fit", {}).get("checkpoint_dir") or _data_root(trainer) / "06_models" / "checkpoints")
+    checkpoints = checkpoints / f"{area}-{settings['name']}"
 
     def objective(optuna_trial: optuna.Trial) -> float:
         values = suggest(optuna_trial, space)
@@ -88,23 +92,19 @@ def optimize(
                 import mlflow
 
                 mlflow.log_params({**values, "retry_of": "" if retry_of is None else retry_of})
-            pruning = PruningCallback(optuna_trial, task.monitor)
-            result = task.train(
-                trial_config, splits, base, trial_trainer, name="trial", callbacks=[pruning],
-                fit_overrides={"checkpoint_dir": str(checkpoints / f"trial-{first_number}")},
-            )
-            state = "PRUNED" if pruning.pruned_at is not None else "COMPLETE"
+            outcome = run_trial(task, optuna_trial, trial_config, data, splits, base, trial_trainer,
+                                str(checkpoints / f"trial-{first_number}"))
+            state = "PRUNED" if outcome.pruned_at is not None else "COMPLETE"
             # Which process ran it: useful when several machines share one study.
             optuna_trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-            optuna_trial.set_user_attr("resumed_from_checkpoint", result.resumed_from is not None)
+            optuna_trial.set_user_attr("resumed_from_checkpoint", outcome.resumed)
             if run is not None:
                 import mlflow
 
                 mlflow.set_tag("optuna.state", state)
-                log_metrics({f"trial_{task.monitor}": result.best_score, "trial_epochs": len(result.history)})
         if state == "PRUNED":
-            raise optuna.TrialPruned(f"pruned after epoch {pruning.pruned_at}")
-        return float(result.best_score)
+            raise optuna.TrialPruned(f"pruned after step {outcome.pruned_at}")
+        return outcome.value
 
     finished = _count(optuna_study, FINISHED)
     remaining = settings["n_trials"] - finished
@@ -120,14 +120,17 @@ def optimize(
     return optuna_study.trials_dataframe()
 
 
-def select_best(area: str, trials: pd.DataFrame, study: dict[str, Any]) -> dict[str, Any]:
+def select_best(
+    area: str, trials: pd.DataFrame, study: dict[str, Any], trainer: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The best finished trial: its number, value and parameters (dotted config paths).
 
     ``trials`` is only an input so that this runs after ``optimize``; the study itself
-    is read from storage, so it sees the trials of every worker.
+    is read from storage, so it sees the trials of every worker. ``trainer`` gives the
+    data root of the default storage.
     """
     del trials
-    optuna_study = load_study(area, study)
+    optuna_study = load_study(area, study, trainer)
     complete = optuna_study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise RuntimeError(f"study {optuna_study.study_name!r} has no complete trial; see its failed/pruned trials")
@@ -144,11 +147,17 @@ def apply_best(config: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
 def retrain_best(
     task: StageTask, data: Any, best_config: dict[str, Any], trainer: dict[str, Any], base: Any = None
 ) -> tuple[nn.Module, pd.DataFrame, dict[str, dict[str, float]]]:
-    """Train the final model with the best configuration on the full training split.
+    """Train the final model with the best configuration on the full training split (an
+    objective task: its objective once more, with the best config and the area's budget).
 
     Returns:
-        The model, its per-epoch history, and metrics (best validation and test value).
+        The model, its per-epoch (per-step) history, and metrics: best validation and test
+        value, or the objective's final value.
     """
+    if task.objective is not None:
+        model, history, metrics = run_final(task, best_config, data, base, trainer)
+        logger.info("Retrained with the best parameters: %s", metrics)
+        return model, history, metrics_for_mlflow(metrics)
     splits = task.splits(data)
     result = task.train(best_config, splits, base, trainer, name="tuned")
     test_value = task.evaluate(result.model, splits["test"], best_config)
@@ -157,12 +166,14 @@ def retrain_best(
     return result.model, result.history, metrics_for_mlflow(metrics)
 
 
-def study_figures(area: str, trials: pd.DataFrame, study: dict[str, Any]) -> tuple[Figure, Figure, Figure]:
+def study_figures(
+    area: str, trials: pd.DataFrame, study: dict[str, Any], trainer: dict[str, Any] | None = None
+) -> tuple[Figure, Figure, Figure]:
     """Optuna's optimization history, parameter importances and slice plots."""
     from optuna.visualization import matplotlib as optuna_plots
 
     del trials
-    optuna_study = load_study(area, study)
+    optuna_study = load_study(area, study, trainer)
     figures = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -195,15 +206,17 @@ def study_metrics(trials: pd.DataFrame, best: dict[str, Any]) -> dict[str, dict[
 # --- helpers ------------------------------------------------------------------------------
 
 
-def load_study(area: str, study: dict[str, Any]) -> optuna.Study:
+def load_study(area: str, study: dict[str, Any], trainer: dict[str, Any] | None = None) -> optuna.Study:
     """The study named in the parameters, from its storage (it must exist)."""
     settings = study_config(study)
-    storage = open_storage(storage_url(settings, _default_dir(area)), settings)
+    storage = open_storage(storage_url(settings, default_dir(area, trainer)), settings)
     return optuna.load_study(study_name=settings["name"], storage=storage)
 
 
-def _open_study(area: str, settings: dict[str, Any], space: dict[str, dict[str, Any]], direction: str) -> optuna.Study:
-    url = storage_url(settings, _default_dir(area))
+def _open_study(
+    area: str, settings: dict[str, Any], space: dict[str, dict[str, Any]], direction: str, trainer: dict[str, Any]
+) -> optuna.Study:
+    url = storage_url(settings, default_dir(area, trainer))
     sampler = dict(settings["sampler"] or {})
     if not url.startswith("sqlite") and sampler.get("seed") is not None:
         # Workers sharing a server would all propose the same first parameters from one
@@ -219,8 +232,15 @@ def _open_study(area: str, settings: dict[str, Any], space: dict[str, dict[str, 
     )
 
 
-def _default_dir(area: str) -> Path:
-    return Path("data") / "07_model_output" / area / "tune"
+def default_dir(area: str, trainer: dict[str, Any] | None = None) -> Path:
+    """Where the study's SQLite file goes when ``study.storage`` is null:
+    ``<trainer.data_root>/07_model_output/<area>/tune``, so each run environment (its own
+    data root) keeps its own study and never resumes another's."""
+    return _data_root(trainer) / "07_model_output" / area / "tune"
+
+
+def _data_root(trainer: dict[str, Any] | None) -> Path:
+    return Path(str((trainer or {}).get("data_root") or "data"))
 
 
 def _trial_config(params: dict[str, Any] | None) -> dict[str, Any]:

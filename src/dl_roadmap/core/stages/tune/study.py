@@ -10,7 +10,8 @@ The ``study`` parameter block::
                                   # a re-run continues the study up to it (raise it to search more)
       timeout: null               # seconds this worker may spend (null = no limit)
       sampler: {name: tpe, seed: 0}            # tpe | random | grid | gp | cmaes (+ their options)
-      pruner: {name: median, n_startup_trials: 3, n_warmup_steps: 1}   # median | percentile | hyperband | successive_halving | none
+      pruner: {name: median, n_startup_trials: 3, n_warmup_steps: 1}   # median | percentile | hyperband |
+                                  # successive_halving | threshold ({lower, upper}) | none
       heartbeat_seconds: 30       # a running trial silent for 2x this belongs to a dead worker:
       max_retries: 2              # it is marked failed and re-queued with the same parameters
 """
@@ -117,6 +118,7 @@ def build_pruner(params: dict[str, Any] | None) -> optuna.pruners.BasePruner:
         "percentile": optuna.pruners.PercentilePruner,
         "hyperband": optuna.pruners.HyperbandPruner,
         "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
+        "threshold": optuna.pruners.ThresholdPruner,  # e.g. {lower: 100.0}: an episode return too low to catch up
         "none": optuna.pruners.NopPruner,
     }
     if name not in pruners:
