@@ -42,8 +42,6 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-# Re-exported: areas and older code import the dotted-path helpers from here.
-from dl_roadmap.core.params import set_path, with_overrides
 from dl_roadmap.core.training import FitResult, StepFn, fit
 
 Splits = dict[str, Dataset]  # "train", "val", "test"
@@ -248,5 +246,4 @@ def bind(function: Callable[..., Any], *args: Any) -> Callable[..., Any]:
     return bound
 
 
-__all__ = ["INPUT_KINDS", "Inputs", "Report", "Splits", "StageTask", "bind", "inputs_of", "set_path", "targets_of",
-           "with_overrides"]
+__all__ = ["INPUT_KINDS", "Inputs", "Report", "Splits", "StageTask", "bind", "inputs_of", "targets_of"]

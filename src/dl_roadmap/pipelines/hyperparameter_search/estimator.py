@@ -16,7 +16,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch.utils.data import DataLoader, TensorDataset
 
-from dl_roadmap.core.stages.task import with_overrides
+from dl_roadmap.core.params import with_overrides
 from dl_roadmap.core.tracking import log_metrics, nested_run
 from dl_roadmap.image.tasks import MLP_TASK
 

@@ -23,7 +23,7 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit, RandomizedSea
 from torch import nn
 
 from dl_roadmap.core.params import over_defaults
-from dl_roadmap.core.stages.task import with_overrides
+from dl_roadmap.core.params import with_overrides
 from dl_roadmap.core.stages.tune.search_space import SearchSpaceError, check_search_space, grid_values, suggest
 from dl_roadmap.core.stages.tune.study import build_sampler
 from dl_roadmap.core.tracking import metrics_for_mlflow, nested_run

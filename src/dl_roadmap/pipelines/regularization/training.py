@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import over_defaults
-from dl_roadmap.core.stages.task import with_overrides
+from dl_roadmap.core.params import with_overrides
 from dl_roadmap.core.training import fit
 from dl_roadmap.pipelines.regularization.models import RegularizedMLP, penalized_weights
 from dl_roadmap.pipelines.regularization.penalties import penalized_step
