@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dl_roadmap.core.schema import area_names, area_schema
+from dl_roadmap.core.schema import area_names, area_schema, check_parameters
+from tests.parameters import ENVIRONMENTS, parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "dl_roadmap"
@@ -41,6 +42,13 @@ def test_area_has_its_parameters_and_test_parameters(area: str) -> None:
 @pytest.mark.parametrize("area", AREAS)
 def test_area_has_a_schema(area: str) -> None:
     assert area_schema(area) is not None, f"pipelines/{area}/schema.py needs a PARAMETERS model"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("area", AREAS)
+def test_area_parameters_pass_their_schema(area: str, env: str) -> None:
+    """The files a run in each environment reads (globals resolved, env over base)."""
+    check_parameters(parameters(env), [area])
 
 
 @pytest.mark.parametrize("area", AREAS)

@@ -13,7 +13,8 @@ import pytest
 import torch
 from torch import nn
 
-from dl_roadmap.core.loop import LoopContext, loop_config, run_loop
+from dl_roadmap.core.loop import LOOP_DEFAULTS, LoopContext, LoopParams, loop_config, run_loop
+from dl_roadmap.core.schema import schema_problems
 
 CPU = {"accelerator": "cpu", "progress_bar": False}
 
@@ -234,3 +235,25 @@ def test_bad_states_and_metrics_fail_with_a_clear_message(tmp_path):
     with pytest.raises(ValueError, match=r"\['loss'\]"):
         run_loop(NoisyQuadratic(), descend, name="clash", evaluate=lambda state, context: {"loss": 0.0},
                  trainer_params=CPU, loop_params=params(tmp_path))
+
+
+def test_the_loop_defaults_are_the_schemas_and_pass_it():
+    assert LOOP_DEFAULTS == LoopParams().model_dump()
+    assert schema_problems(LoopParams, LOOP_DEFAULTS, "loop") == []
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "words"),
+    [({"max_iterations": 0}, "loop.max_iterations", "greater than 0"),
+     ({"eval_every": 1.5}, "loop.eval_every", "valid integer"),
+     ({"checkpoint_every": 0}, "loop.checkpoint_every", "greater than 0"),
+     ({"mode": "up"}, "loop.mode", "'min' or 'max'"),
+     ({"monitor": ""}, "loop.monitor", "at least 1 character"),
+     ({"early_stopping_patience": 3}, "loop", "needs a monitor"),
+     ({"iterations": 5}, "loop.iterations", "unknown key; known keys here: ['checkpoint_dir'")],
+    ids=["zero-iterations", "fractional-eval", "zero-checkpoint", "mode-up", "empty-monitor",
+         "patience-without-monitor", "unknown-key"],
+)
+def test_the_loop_schema_names_the_dotted_key_of_a_bad_value(block, key, words):
+    (problem,) = schema_problems(LoopParams, block, "loop")
+    assert problem.startswith(f"{key}: ") and words in problem

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
 
-from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.optim import OptimizerParams, SchedulerParams, build_optimizer, build_scheduler
+from dl_roadmap.core.schema import schema_problems
 
 TOTAL = 100  # optimizer steps in a simulated run
 
@@ -159,3 +162,81 @@ def test_unknown_schedule_is_a_value_error_naming_the_key():
     """A typo in the scheduler name fails before training."""
     with pytest.raises(ValueError, match="scheduler.name"):
         build_scheduler(sgd(), {"name": "sawtooth"}, TOTAL)
+
+
+# --------------------------------------------------------------------------- schemas
+def test_the_optimizer_schema_accepts_any_argument_of_the_named_class():
+    """torch classes (any case) and classes by import path, with their own arguments."""
+    for block in (
+        {"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True},
+        {"name": "AdamW", "lr": 0.0, "betas": [0.9, 0.99], "lr_scale": {"encoder": 0.3}},
+        {"name": "torch.optim.sgd.SGD", "lr": 0.3, "dampening": 0.1},
+    ):
+        assert schema_problems(OptimizerParams, block, "fit.optimizer") == []
+
+
+def test_an_argument_the_optimizer_class_does_not_take_is_named_with_the_accepted_ones():
+    (problem,) = schema_problems(OptimizerParams, {"name": "SGD", "lr": 0.1, "momentun": 0.9}, "fit.optimizer")
+    assert problem.startswith("fit.optimizer: ")
+    assert "['momentun']" in problem and "torch.optim.sgd.SGD" in problem
+    accepted = re.search(r"accepts (\[.*?\])", problem).group(1)
+    assert "'momentum'" in accepted and "'nesterov'" in accepted and "'params'" not in accepted
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "words"),
+    [
+        ({"name": "NoSuchOptimizer", "lr": 0.1}, "fit.optimizer.name", "unknown optimizer 'NoSuchOptimizer'"),
+        ({"name": "torch.nn.Linear", "lr": 0.1}, "fit.optimizer.name", "not a torch.optim.Optimizer subclass"),
+        ({"name": "SGD"}, "fit.optimizer.lr", "Field required"),
+        ({"name": "SGD", "lr": -0.1}, "fit.optimizer.lr", "greater than or equal to 0"),
+        ({"name": "SGD", "lr": 0.1, "lr_scale": {"encoder": 0}}, "fit.optimizer.lr_scale.encoder", "greater than 0"),
+    ],
+    ids=["unknown-name", "not-an-optimizer", "missing-lr", "negative-lr", "zero-scale"],
+)
+def test_bad_optimizer_blocks_name_the_dotted_key(block, key, words):
+    (problem,) = schema_problems(OptimizerParams, block, "fit.optimizer")
+    assert problem.startswith(f"{key}: ") and words in problem
+
+
+def test_the_scheduler_schema_reads_names_in_any_case_and_each_schedules_options():
+    for block in ({"name": "OneCycle", "pct_start": 0.3, "div_factor": 10}, {"name": "None"},
+                  {"name": "cosine", "warmup_fraction": 0.1, "min_lr_ratio": 0.2},
+                  {"name": "step", "step_fraction": 0.3, "gamma": 0.5}):
+        assert schema_problems(SchedulerParams, block, "fit.scheduler") == []
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "words"),
+    [
+        ({"name": "sawtooth"}, "fit.scheduler.name", "'none', 'onecycle', 'cosine' or 'step'"),
+        ({"name": "onecycle", "warmup_fraction": 0.1}, "fit.scheduler",
+         "['warmup_fraction'] not read by the 'onecycle' schedule; it reads ['pct_start'"),
+        ({"name": "none", "gamma": 0.5}, "fit.scheduler", "['gamma'] not read by the 'none' schedule"),
+        ({"name": "cosine", "warmup_fraction": 1.0}, "fit.scheduler.warmup_fraction", "less than 1"),
+        ({"name": "cosine", "warmup": 0.1}, "fit.scheduler.warmup", "unknown key"),
+    ],
+    ids=["unknown-name", "other-schedules-option", "option-without-schedule", "warmup-all-run", "typo"],
+)
+def test_bad_scheduler_blocks_name_the_dotted_key(block, key, words):
+    (problem,) = schema_problems(SchedulerParams, block, "fit.scheduler")
+    assert problem.startswith(f"{key}: ") and words in problem
+
+
+def test_a_dumped_block_holds_only_what_was_given():
+    """Defaults derived from a schema leave unset options to the code's own defaults."""
+    cosine = SchedulerParams(name="cosine", warmup_fraction=0.1)
+    assert cosine.model_dump() == {"name": "cosine", "warmup_fraction": 0.1}
+    sgd_block = OptimizerParams(name="SGD", lr=0.1, momentum=0.9)
+    assert sgd_block.model_dump() == {"name": "SGD", "lr": 0.1, "momentum": 0.9}
+
+
+def test_a_null_option_is_left_out_unless_the_schedule_reads_it():
+    """Null drops an option a deep merge brought from another schedule; build_scheduler
+    cannot read a null option of its own schedule, so the schema refuses that."""
+    assert schema_problems(SchedulerParams, {"name": "none", "pct_start": None}, "fit.scheduler") == []
+    (problem,) = schema_problems(SchedulerParams, {"name": "onecycle", "pct_start": None}, "fit.scheduler")
+    assert problem.startswith("fit.scheduler: ")
+    assert "['pct_start'] null, but the 'onecycle' schedule reads them" in problem
+    with pytest.raises(TypeError):
+        build_scheduler(sgd(), {"name": "onecycle", "pct_start": None}, TOTAL)

@@ -19,6 +19,7 @@ class Model(Block):
 class Area(Block):
     model: Model = Model()
     epochs: int = Field(default=1, ge=1)
+    variants: dict[str, Model] = {}
 
 
 @pytest.fixture
@@ -35,6 +36,16 @@ def test_a_value_out_of_range_names_the_dotted_key() -> None:
 def test_an_unknown_nested_key_lists_the_keys_known_there() -> None:
     problems = schema_problems(Area, {"model": {"latent": 3}}, "toy")
     assert problems == ["toy.model.latent: unknown key; known keys here: ['kind', 'latent_dim']"]
+
+
+def test_an_unknown_key_inside_a_mapping_of_blocks_lists_the_keys_known_there() -> None:
+    problems = schema_problems(Area, {"variants": {"small": {"latent": 3}}}, "toy")
+    assert problems == ["toy.variants.small.latent: unknown key; known keys here: ['kind', 'latent_dim']"]
+
+
+def test_a_long_value_is_cut_in_the_message() -> None:
+    (problem,) = schema_problems(Area, {"epochs": "x" * 500}, "toy")
+    assert problem.endswith("...)") and len(problem) < 220
 
 
 def test_a_choice_outside_the_allowed_values_lists_them() -> None:

@@ -22,7 +22,10 @@ from torch import nn
 from torch.utils.data import DataLoader, IterableDataset, TensorDataset
 
 from dl_roadmap.core.lightning_module import accepts_context
-from dl_roadmap.core.training import StepContext, checkpoint_root, fit, fit_config
+from dl_roadmap.core.schema import schema_problems
+from dl_roadmap.core.training import (
+    FIT_DEFAULTS, OPTIMIZER_ENTRY_DEFAULTS, FitParams, StepContext, checkpoint_root, fit, fit_config,
+)
 
 CPU = {"accelerator": "cpu", "progress_bar": False}
 HISTORY_COLUMNS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds"}
@@ -676,3 +679,58 @@ def test_checkpoints_go_under_the_trainer_data_root_by_default(tmp_path):
     assert len(folders) == 1 and folders[0].name.startswith("rooted-") and (folders[0] / "last.ckpt").is_file()
     assert checkpoint_root(fit_config({}), {}) == Path("data/06_models/checkpoints")
     assert checkpoint_root(fit_config({"checkpoint_dir": "elsewhere"}), {"data_root": "x"}) == Path("elsewhere")
+
+
+# --------------------------------------------------------------------------- schema
+def test_the_defaults_are_the_schemas_and_pass_it():
+    """FIT_DEFAULTS is FitParams' dump: one statement of every default, valid by construction."""
+    assert FIT_DEFAULTS == FitParams().model_dump()
+    assert FIT_DEFAULTS["optimizer"] == {"name": "AdamW", "lr": 1e-3} and FIT_DEFAULTS["scheduler"] == {"name": "none"}
+    assert schema_problems(FitParams, FIT_DEFAULTS, "fit") == []
+    assert OPTIMIZER_ENTRY_DEFAULTS == {"params": None, "optimizer": {"name": "AdamW", "lr": 1e-3},
+                                        "scheduler": {"name": "none"}, "every": 1}
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "words"),
+    [
+        ({"max_epochs": 0}, "fit.max_epochs", "greater than 0"),
+        ({"batch_size": 2.5}, "fit.batch_size", "valid integer"),
+        ({"mode": "up"}, "fit.mode", "'min' or 'max'"),
+        ({"gradient_clip_algorithm": "l2"}, "fit.gradient_clip_algorithm", "'norm' or 'value'"),
+        ({"early_stopping_patience": 0}, "fit.early_stopping_patience", "greater than 0"),
+        ({"steps_per_epoch": -1}, "fit.steps_per_epoch", "greater than 0"),
+        ({"optimizer": {"name": "SGD", "lr": 0.1, "betas": [0.9, 0.99]}}, "fit.optimizer", "['betas']"),
+        ({"scheduler": {"name": "step", "pct_start": 0.2}}, "fit.scheduler", "not read by the 'step' schedule"),
+        ({"optimizers": {"d": {"params": "d", "every": 0}}}, "fit.optimizers.d.every", "greater than 0"),
+        ({"optimizers": {"d": {"params": "d", "rate": 2}}}, "fit.optimizers.d.rate", "unknown key"),
+        ({"optimizers": {"d": {}}}, "fit.optimizers.d.params", "Field required"),
+        ({"optimizers": {"d": {"params": "d"}}, "scheduler": {"name": "cosine"}}, "fit.optimizers",
+         "single optimizer"),
+        ({"optimizers": {}}, "fit.optimizers", "at least one entry"),
+        ({"optimizer": None}, "fit.optimizers", "no optimizer"),
+        ({"epochs": 3}, "fit.epochs", "unknown key; known keys here: ['batch_size'"),
+    ],
+    ids=["zero-epochs", "fractional-batch", "mode-up", "clip-algorithm", "zero-patience", "negative-steps",
+         "foreign-optimizer-argument", "foreign-schedule-option", "every-0", "entry-typo", "entry-without-params",
+         "single-and-several", "no-entries", "no-optimizer", "unknown-key"],
+)
+def test_the_fit_schema_names_the_dotted_key_of_a_bad_value(block, key, words):
+    (problem,) = schema_problems(FitParams, block, "fit")
+    assert problem.startswith(f"{key}: ") and words in problem
+
+
+def test_a_good_fit_block_and_several_optimizers_pass_the_schema():
+    assert schema_problems(FitParams, {"max_epochs": 3, "optimizer": {"name": "SGD", "lr": 0.1, "momentum": 0.9},
+                                       "scheduler": {"name": "onecycle", "pct_start": 0.2}, "mode": "max",
+                                       "gradient_clip_val": 1.0, "early_stopping_patience": 2}, "fit") == []
+    several = {"d": {"params": "discriminator", "optimizer": {"name": "Adam", "lr": 2e-4}, "every": 1},
+               "g": {"params": "generator", "scheduler": {"name": "cosine"}, "every": 2}}
+    assert schema_problems(FitParams, {"optimizers": several}, "fit") == []
+
+
+def test_fit_config_reports_every_bad_value_at_once():
+    with pytest.raises(ValueError) as error:
+        fit_config({"batch_size": 0, "mode": "up", "optimizer": {"name": "SGD"}})
+    message = str(error.value)
+    assert all(key in message for key in ("fit.batch_size", "fit.mode", "fit.optimizer.lr"))

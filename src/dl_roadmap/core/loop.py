@@ -65,32 +65,44 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
 import torch
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 from torch import nn
 
 from dl_roadmap.core.devices import inference_device, trainer_config
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.schema import Block, schema_problems
 from dl_roadmap.core.tracking import RunHandle
 
 logger = logging.getLogger(__name__)
 
-LOOP_DEFAULTS: dict[str, Any] = {
-    "max_iterations": 100,
-    "seed": 0,
-    "log_every": 1,
-    "eval_every": 1,
-    "checkpoint_every": 10,
-    "monitor": None,
-    "mode": "min",
-    "early_stopping_patience": None,
-    "restore_best": True,
-    "checkpoint_dir": None,
-    "resume": True,
-}
+class LoopParams(Block):
+    """Schema of a ``loop`` block (checked before a run starts; see core/schema.py)."""
+
+    max_iterations: PositiveInt = 100
+    seed: NonNegativeInt = 0
+    log_every: PositiveInt = 1
+    eval_every: PositiveInt = 1
+    checkpoint_every: PositiveInt | None = 10
+    monitor: str | None = Field(default=None, min_length=1)
+    mode: Literal["min", "max"] = "min"
+    early_stopping_patience: PositiveInt | None = None
+    restore_best: bool = True
+    checkpoint_dir: str | None = None
+    resume: bool = True
+
+    @model_validator(mode="after")
+    def _patience_watches_a_monitor(self) -> LoopParams:
+        if self.early_stopping_patience is not None and self.monitor is None:
+            raise ValueError("early_stopping_patience needs a monitor (the metric to watch)")
+        return self
+
+
+LOOP_DEFAULTS: dict[str, Any] = LoopParams().model_dump()
 
 
 @dataclass(frozen=True)
@@ -228,20 +240,12 @@ def run_loop(
 
 
 def loop_config(params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` over LOOP_DEFAULTS; an unknown key or a bad value is an error that names it."""
+    """``params`` over LOOP_DEFAULTS, checked against LoopParams; an unknown key or a bad
+    value is an error that names it."""
     config = over_defaults(params, LOOP_DEFAULTS, "loop parameters")
-    for key in ("max_iterations", "log_every", "eval_every"):
-        if not _positive_int(config[key]):
-            raise ValueError(f"loop parameters: {key} must be a positive integer, got {config[key]!r}")
-    for key in ("checkpoint_every", "early_stopping_patience"):
-        if config[key] is not None and not _positive_int(config[key]):
-            raise ValueError(f"loop parameters: {key} must be a positive integer or null, got {config[key]!r}")
-    if config["mode"] not in ("min", "max"):
-        raise ValueError(f"loop parameters: mode must be 'min' or 'max', got {config['mode']!r}")
-    if config["monitor"] is not None and not isinstance(config["monitor"], str):
-        raise ValueError(f"loop parameters: monitor must be a metric name or null, got {config['monitor']!r}")
-    if config["early_stopping_patience"] and config["monitor"] is None:
-        raise ValueError("loop parameters: early_stopping_patience needs a monitor (the metric to watch)")
+    problems = schema_problems(LoopParams, config, "loop")
+    if problems:
+        raise ValueError("loop parameters failed their schema:\n" + "\n".join(f"- {p}" for p in problems))
     return config
 
 
@@ -333,7 +337,3 @@ def _fingerprint(state: Any, config: dict[str, Any]) -> str:
     described = repr(state) if isinstance(state, nn.Module) else f"{kind.__module__}.{kind.__qualname__}"
     key = json.dumps([described, config], sort_keys=True, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:10]
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

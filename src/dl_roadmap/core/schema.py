@@ -19,8 +19,9 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -107,20 +108,29 @@ def _describe(item: Mapping[str, Any], where: str, schema: type[BaseModel]) -> s
         parent = _model_at(schema, item["loc"][:-1])
         known = sorted(parent.model_fields) if parent is not None else []
         return f"{path}: unknown key; known keys here: {known}"
-    return f"{path}: {item['msg']} (got {item.get('input')!r})"
+    return f"{path}: {item['msg']} (got {_short(item.get('input'))})"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error raised on a whole block would
+    otherwise print the block."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _model_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The nested model at ``loc``, following model-typed fields (None where it cannot)."""
-    model: Any = schema
+    """The nested model at ``loc``, following model-typed fields and the items of dict and
+    list fields (None where it cannot)."""
+    annotation: Any = schema
     for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
+        model = _model_type(annotation)
+        if model is not None and isinstance(part, str) and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+            continue
+        annotation = _item_type(annotation)
+        if annotation is None:
             return None
-        model = _model_type(field.annotation)
-        if model is None:
-            return None
-    return model
+    return _model_type(annotation)
 
 
 def _model_type(annotation: Any) -> type[BaseModel] | None:
@@ -130,4 +140,16 @@ def _model_type(annotation: Any) -> type[BaseModel] | None:
         found = _model_type(argument)
         if found is not None:
             return found
+    return None
+
+
+def _item_type(annotation: Any) -> Any:
+    """The value type of a ``dict[str, X]`` or the item type of a ``list[X]`` (through Optional)."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return next((item for item in map(_item_type, get_args(annotation)) if item is not None), None)
+    if origin is dict:
+        return get_args(annotation)[1]
+    if origin is list:
+        return get_args(annotation)[0]
     return None

@@ -107,50 +107,86 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning.pytorch as L
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from dl_roadmap.core.devices import lightning_trainer_kwargs, trainer_config
 from dl_roadmap.core.lightning_module import EpochRecorder, EvaluateFn, StepContext, StepFn, StepModule
+from dl_roadmap.core.optim import OptimizerParams, SchedulerParams
 from dl_roadmap.core.params import over_defaults
+from dl_roadmap.core.schema import Block, schema_problems
 from dl_roadmap.core.tracking import RunHandle
 
-__all__ = ["FIT_DEFAULTS", "EvaluateFn", "FitResult", "StepContext", "StepFn", "checkpoint_root", "fit", "fit_config"]
+__all__ = [
+    "FIT_DEFAULTS", "EvaluateFn", "FitParams", "FitResult", "OptimizerEntry", "StepContext", "StepFn",
+    "checkpoint_root", "fit", "fit_config",
+]
 
 logger = logging.getLogger(__name__)
 
-FIT_DEFAULTS: dict[str, Any] = {
-    "max_epochs": 10,
-    "batch_size": 128,
-    "seed": 0,
-    "optimizer": {"name": "AdamW", "lr": 1e-3},
-    "scheduler": {"name": "none"},
-    "optimizers": None,
-    "steps_per_epoch": None,
-    "gradient_clip_val": None,
-    "gradient_clip_algorithm": "norm",
-    "monitor": "val_loss",
-    "mode": "min",
-    "early_stopping_patience": None,
-    "restore_best": True,
-    "checkpoint_dir": None,
-    "resume": True,
-    "num_workers": 0,
-}
+_ADAMW = OptimizerParams(name="AdamW", lr=1e-3)
 
+
+class OptimizerEntry(Block):
+    """Schema of one entry of ``optimizers``: the submodule it trains and how."""
+
+    params: str  # model.<params> (dotted for deeper parts); "" is the whole model
+    optimizer: OptimizerParams = _ADAMW
+    scheduler: SchedulerParams = SchedulerParams()
+    every: PositiveInt = 1  # steps on one batch in n
+
+
+class FitParams(Block):
+    """Schema of a ``fit`` block (checked before a run starts; see core/schema.py)."""
+
+    max_epochs: PositiveInt = 10
+    batch_size: PositiveInt = 128
+    seed: NonNegativeInt = 0
+    optimizer: OptimizerParams | None = _ADAMW
+    scheduler: SchedulerParams | None = SchedulerParams()
+    optimizers: dict[str, OptimizerEntry] | None = Field(default=None, validate_default=True)
+    steps_per_epoch: PositiveInt | None = None
+    gradient_clip_val: PositiveFloat | None = None
+    gradient_clip_algorithm: Literal["norm", "value"] = "norm"
+    monitor: str = Field(default="val_loss", min_length=1)
+    mode: Literal["min", "max"] = "min"
+    early_stopping_patience: PositiveInt | None = None
+    restore_best: bool = True
+    checkpoint_dir: str | None = None
+    resume: bool = True
+    num_workers: NonNegativeInt = 0
+
+    @field_validator("optimizers")
+    @classmethod
+    def _one_way_to_optimize(cls, entries: dict[str, OptimizerEntry] | None, info: ValidationInfo) -> Any:
+        # optimizer and scheduler come first in the class, so info.data holds them (when valid).
+        optimizer, scheduler = info.data.get("optimizer", _ADAMW), info.data.get("scheduler")
+        if entries is None:
+            if optimizer is None:
+                raise ValueError("no optimizer: give optimizer (one) or optimizers (several)")
+            return entries
+        if not entries:
+            raise ValueError("a mapping name -> {params, optimizer, scheduler, every} with at least one entry "
+                             "(or null for a single optimizer)")
+        names = [name for name in entries if not name.isidentifier()]
+        if names:
+            raise ValueError(f"the names {names} must be identifiers (the step returns loss_<name>)")
+        if optimizer not in (None, _ADAMW) or scheduler not in (None, SchedulerParams()):
+            raise ValueError("optimizer and scheduler describe a single optimizer; with optimizers, give each "
+                             "entry its own optimizer and scheduler")
+        return entries
+
+
+FIT_DEFAULTS: dict[str, Any] = FitParams().model_dump()
 # One entry of ``optimizers``; ``params`` (the submodule's name) has no default.
-OPTIMIZER_ENTRY_DEFAULTS: dict[str, Any] = {
-    "params": None,
-    "optimizer": {"name": "AdamW", "lr": 1e-3},
-    "scheduler": {"name": "none"},
-    "every": 1,
-}
+OPTIMIZER_ENTRY_DEFAULTS: dict[str, Any] = {**OptimizerEntry(params="").model_dump(), "params": None}
 
 
 @dataclass
@@ -266,23 +302,13 @@ def fit(
 
 
 def fit_config(params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` over FIT_DEFAULTS; an unknown key or a bad value is an error that names it."""
+    """``params`` over FIT_DEFAULTS (each ``optimizers`` entry over OPTIMIZER_ENTRY_DEFAULTS),
+    checked against FitParams; an unknown key or a bad value is an error that names it."""
     config = over_defaults(params, FIT_DEFAULTS, "fit parameters")
-    for key in ("max_epochs", "batch_size"):
-        if not _positive_int(config[key]):
-            raise ValueError(f"fit parameters: {key} must be a positive integer, got {config[key]!r}")
-    if config["steps_per_epoch"] is not None and not _positive_int(config["steps_per_epoch"]):
-        raise ValueError(f"fit parameters: steps_per_epoch must be a positive integer or null, "
-                         f"got {config['steps_per_epoch']!r}")
-    if config["mode"] not in ("min", "max"):
-        raise ValueError(f"fit parameters: mode must be 'min' or 'max', got {config['mode']!r}")
     config["optimizers"] = _optimizer_entries(config["optimizers"])
-    if config["optimizers"]:
-        if any(config[key] not in (None, FIT_DEFAULTS[key]) for key in ("optimizer", "scheduler")):
-            raise ValueError("fit parameters: optimizer and scheduler describe a single optimizer; with "
-                             "optimizers, give each entry its own optimizer and scheduler")
-    elif not isinstance(config["optimizer"], Mapping):
-        raise ValueError(f"fit parameters: optimizer must be a mapping {{name, lr, ...}}, got {config['optimizer']!r}")
+    problems = schema_problems(FitParams, config, "fit")
+    if problems:
+        raise ValueError("fit parameters failed their schema:\n" + "\n".join(f"- {p}" for p in problems))
     return config
 
 
@@ -295,27 +321,15 @@ def checkpoint_root(config: dict[str, Any], trainer_params: dict[str, Any] | Non
 
 
 def _optimizer_entries(value: Any) -> dict[str, dict[str, Any]] | None:
-    """The ``optimizers`` mapping with each entry over its defaults, checked."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise ValueError(f"fit parameters: optimizers must be a mapping name -> {{params, optimizer, scheduler, "
-                         f"every}} with at least one entry, got {value!r}")
+    """The ``optimizers`` mapping with each entry over its defaults (FitParams checks them)."""
+    if not isinstance(value, Mapping):
+        return value
     entries = {}
     for name, entry in value.items():
         where = f"fit parameters: optimizers.{name}"
-        if not str(name).isidentifier():
-            raise ValueError(f"{where}: the name must be an identifier (the step returns loss_<name>)")
         if not isinstance(entry, Mapping):
             raise ValueError(f"{where}: a mapping {{params, optimizer, scheduler, every}}, got {entry!r}")
-        entry = over_defaults(entry, OPTIMIZER_ENTRY_DEFAULTS, where)
-        if not isinstance(entry["params"], str):
-            raise ValueError(f"{where}.params: the name of the submodule this optimizer trains "
-                             f"(model.<params>), got {entry['params']!r}")
-        if not _positive_int(entry["every"]):
-            raise ValueError(f"{where}.every: a positive integer n (it steps on one batch in n), "
-                             f"got {entry['every']!r}")
-        entries[str(name)] = entry
+        entries[name] = over_defaults(entry, OPTIMIZER_ENTRY_DEFAULTS, where)
     return entries
 
 
@@ -333,10 +347,6 @@ def _check_parts(model: nn.Module, entries: dict[str, dict[str, Any]]) -> None:
                 raise ValueError(f"fit parameters: optimizers.{name} and optimizers.{owner[id(parameter)]} "
                                  f"share parameters; each parameter needs exactly one optimizer")
             owner[id(parameter)] = name
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _loader(data: Dataset | DataLoader, config: dict[str, Any], shuffle: bool) -> DataLoader:

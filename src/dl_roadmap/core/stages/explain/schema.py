@@ -35,11 +35,12 @@ class DeletionParams(Block):
 
 
 class ExplainParams(Block):
-    """``<area>.explain``."""
+    """``<area>.explain``: the six entries must be there (the stage's nodes read each of
+    them); a block's keys may be left out (``{}`` or null: all defaults)."""
 
-    seed: NonNegativeInt = 0
-    baseline: FiniteFloat = 0.0
-    examples: ExamplesParams | None = None
-    shap: ShapParams | None = None
-    lime: LimeParams | None = None
-    deletion: DeletionParams | None = None
+    seed: NonNegativeInt
+    baseline: FiniteFloat  # the value of a removed input feature (pixel, time step...)
+    examples: ExamplesParams | None
+    shap: ShapParams | None
+    lime: LimeParams | None
+    deletion: DeletionParams | None

@@ -1,0 +1,44 @@
+"""Schema of the ``activations`` parameter block (conf/base/parameters_activations.yml),
+checked before a run starts (core/schema.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+
+from dl_roadmap.core.schema import Block
+from dl_roadmap.core.stages.explain.schema import ExplainParams
+from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.training import FitParams
+from dl_roadmap.image.blocks import ACTIVATIONS
+from dl_roadmap.image.schema import DataParams, MlpConfig, MlpParams
+
+
+class Variant(MlpParams):
+    """One variant's DeepMLP settings over the shared ``model`` block."""
+
+    activation: Literal[ACTIVATIONS]  # type: ignore[valid-type]
+
+
+class Statistics(Block):
+    batch_size: PositiveInt  # validation images in the fixed batch the layer statistics read
+
+
+class Activations(Block):
+    data: DataParams
+    model: MlpParams  # what every variant shares
+    variants: dict[str, Variant] = Field(min_length=1)
+    fit: FitParams  # the same for every variant
+    statistics: Statistics
+    tuning: MlpConfig  # the tune stage's starting point
+    tune: TuneParams  # over tuning
+    explain: ExplainParams
+
+    @field_validator("tune")
+    @classmethod
+    def _trials_train_the_tuning_config(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
+        return check_tuned_config(MlpConfig, info.data.get("tuning"), tune)
+
+
+PARAMETERS = Activations

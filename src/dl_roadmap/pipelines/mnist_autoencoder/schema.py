@@ -1,0 +1,70 @@
+"""Schema of the ``mnist_autoencoder`` parameter block (conf/base/parameters_mnist_autoencoder.yml),
+checked before a run starts (core/schema.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+
+from dl_roadmap.core.schema import Block
+from dl_roadmap.core.stages.compress.schema import CompressParams, check_compress_budgets
+from dl_roadmap.core.stages.explain.schema import ExplainParams
+from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.training import FitParams
+from dl_roadmap.image.schema import (
+    AugmentParams, AutoencoderModelParams, ClassifierConfig, ClassifierHeadParams, DataParams, DenoisingParams,
+)
+
+
+class Autoencoder(Block):
+    model: AutoencoderModelParams
+    denoising: DenoisingParams | None = None  # null: a plain autoencoder
+    augment: AugmentParams | None = None  # on the clean image; null: none
+    fit: FitParams
+
+
+class CodeClassifiers(Block):
+    """Classifiers of the frozen codes: k nearest neighbours and a logistic-regression probe."""
+
+    knn_neighbors: PositiveInt
+    probe_max_iter: PositiveInt
+
+
+class Classifier(ClassifierConfig):
+    """The classifier config (``classifier_from_config``): a head on the pretrained encoder,
+    or with ``pretrained: false`` on a fresh encoder shaped by ``encoder``."""
+
+    model: ClassifierHeadParams = None
+    pretrained: bool = None
+    encoder: AutoencoderModelParams = None  # with pretrained: false (default: the autoencoder's shape)
+
+
+class Report(Block):
+    n_images: PositiveInt
+    projection: Literal["tsne", "pca"]
+    projection_points: int = Field(ge=2)
+
+
+class MnistAutoencoder(Block):
+    data: DataParams
+    autoencoder: Autoencoder
+    code_classifiers: CodeClassifiers
+    classifier: Classifier  # the tune stage's starting point
+    report: Report
+    tune: TuneParams  # over classifier
+    compress: CompressParams  # the tuned classifier's variants
+    explain: ExplainParams
+
+    @field_validator("tune")
+    @classmethod
+    def _trials_train_the_classifier(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
+        return check_tuned_config(Classifier, info.data.get("classifier"), tune)
+
+    @field_validator("compress")
+    @classmethod
+    def _variants_train_the_classifier(cls, compress: CompressParams, info: ValidationInfo) -> CompressParams:
+        return check_compress_budgets(Classifier, info.data.get("classifier"), compress)
+
+
+PARAMETERS = MnistAutoencoder
