@@ -41,9 +41,3 @@ def test_a_path_through_a_value_names_where_it_stops():
     with pytest.raises(KeyError, match=r"label_smoothing\.value: label_smoothing is 0\.0, not a mapping, so it has no "
                                        r"key 'value'"):
         with_overrides({"label_smoothing": 0.0}, {"label_smoothing.value": 0.1})
-
-
-def test_the_stage_task_module_still_offers_the_dotted_helpers():
-    from dl_roadmap.core.stages import task
-
-    assert task.with_overrides is with_overrides and task.set_path is set_path
