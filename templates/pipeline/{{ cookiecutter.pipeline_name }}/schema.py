@@ -4,12 +4,12 @@ naming the key (core/schema.py). Add a field here for every key you add to the Y
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+from pydantic import Field, PositiveInt
 
 from dl_roadmap.core.schema import Block
-from dl_roadmap.core.stages.compress.schema import CompressParams, check_compress_budgets
+from dl_roadmap.core.stages.compress.schema import CompressParams, variants_train
 from dl_roadmap.core.stages.explain.schema import ExplainParams
-from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.stages.tune.schema import TuneParams, trials_train
 from dl_roadmap.core.training import FitParams
 from dl_roadmap.image.schema import DataParams
 
@@ -40,15 +40,8 @@ class AreaParameters(Block):
 
     # The search space and the compression budgets are applied to the tuning config, so a
     # misspelt path or a range the config cannot take fails before the run too.
-    @field_validator("tune")
-    @classmethod
-    def _trials_train_the_tuning_config(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
-        return check_tuned_config(TrainingConfig, info.data.get("tuning"), tune)
-
-    @field_validator("compress")
-    @classmethod
-    def _variants_train_the_tuning_config(cls, compress: CompressParams, info: ValidationInfo) -> CompressParams:
-        return check_compress_budgets(TrainingConfig, info.data.get("tuning"), compress)
+    _tune = trials_train("tuning", TrainingConfig)
+    _compress = variants_train("tuning", TrainingConfig)
 
 
 PARAMETERS = AreaParameters

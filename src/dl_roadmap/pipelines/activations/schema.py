@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+from pydantic import Field, PositiveInt
 
 from dl_roadmap.core.schema import Block
 from dl_roadmap.core.stages.explain.schema import ExplainParams
-from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.stages.tune.schema import TuneParams, trials_train
 from dl_roadmap.core.training import FitParams
 from dl_roadmap.image.blocks import ACTIVATIONS
 from dl_roadmap.image.schema import DataParams, MlpConfig, MlpParams
@@ -35,10 +35,7 @@ class Activations(Block):
     tune: TuneParams  # over tuning
     explain: ExplainParams
 
-    @field_validator("tune")
-    @classmethod
-    def _trials_train_the_tuning_config(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
-        return check_tuned_config(MlpConfig, info.data.get("tuning"), tune)
+    _tune = trials_train("tuning", MlpConfig)
 
 
 PARAMETERS = Activations

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+from pydantic import Field, PositiveInt
 
 from dl_roadmap.core.schema import Block
-from dl_roadmap.core.stages.compress.schema import CompressParams, check_compress_budgets
+from dl_roadmap.core.stages.compress.schema import CompressParams, variants_train
 from dl_roadmap.core.stages.explain.schema import ExplainParams
-from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.stages.tune.schema import TuneParams, trials_train
 from dl_roadmap.core.training import FitParams
 from dl_roadmap.image.schema import (
     AugmentParams, AutoencoderModelParams, ClassifierConfig, ClassifierHeadParams, DataParams, DenoisingParams,
@@ -56,15 +56,9 @@ class MnistAutoencoder(Block):
     compress: CompressParams  # the tuned classifier's variants
     explain: ExplainParams
 
-    @field_validator("tune")
-    @classmethod
-    def _trials_train_the_classifier(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
-        return check_tuned_config(Classifier, info.data.get("classifier"), tune)
+    _tune = trials_train("classifier", Classifier)
 
-    @field_validator("compress")
-    @classmethod
-    def _variants_train_the_classifier(cls, compress: CompressParams, info: ValidationInfo) -> CompressParams:
-        return check_compress_budgets(Classifier, info.data.get("classifier"), compress)
+    _compress = variants_train("classifier", Classifier)
 
 
 PARAMETERS = MnistAutoencoder

@@ -13,7 +13,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PlainValidator, Po
 from pydantic import field_validator, model_validator
 
 from dl_roadmap.core.schema import Block
-from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.stages.tune.schema import TuneParams, trials_train
 from dl_roadmap.core.training import FitParams
 from dl_roadmap.image.blocks import ACTIVATIONS, INITS
 from dl_roadmap.image.schema import DataParams, MlpConfig, MlpParams
@@ -123,10 +123,7 @@ class Optimization(Block):
     tuning: MlpConfig  # the tune stage's starting point
     tune: TuneParams  # over tuning
 
-    @field_validator("tune")
-    @classmethod
-    def _trials_train_the_tuning_config(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
-        return check_tuned_config(MlpConfig, info.data.get("tuning"), tune)
+    _tune = trials_train("tuning", MlpConfig)
 
     @field_validator("lr_sweep", "smoothing")
     @classmethod

@@ -19,7 +19,7 @@ from pydantic import (
 from dl_roadmap.core.params import with_overrides
 from dl_roadmap.core.schema import Block, schema_problems
 from dl_roadmap.core.stages.explain.schema import ExplainParams
-from dl_roadmap.core.stages.tune.schema import TuneParams, check_tuned_config
+from dl_roadmap.core.stages.tune.schema import TuneParams, trials_train
 from dl_roadmap.core.training import FitParams
 from dl_roadmap.image.schema import DataParams
 from dl_roadmap.pipelines.regularization.nodes import CV_DEFAULTS
@@ -118,10 +118,7 @@ class Regularization(Block):
     tune: TuneParams  # over tuning
     explain: ExplainParams
 
-    @field_validator("tune")
-    @classmethod
-    def _trials_train_the_tuning_config(cls, tune: TuneParams, info: ValidationInfo) -> TuneParams:
-        return check_tuned_config(Config, info.data.get("tuning"), tune)
+    _tune = trials_train("tuning", Config)
 
     @field_validator("variants")
     @classmethod

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, NonNegativeInt, PlainValidator, PositiveFloat, PositiveInt, field_validator
+from pydantic import BaseModel, Field, NonNegativeInt, PlainValidator, PositiveFloat, PositiveInt, ValidationInfo
+from pydantic import field_validator
 
 from dl_roadmap.core.params import deep_merge, with_overrides
 from dl_roadmap.core.schema import Block, schema_problems
@@ -126,3 +127,13 @@ def check_compress_budgets(schema: type[BaseModel], config: BaseModel | None,
         if problems:
             raise ValueError("the compress stage's trainings would fail:\n    " + "\n    ".join(problems))
     return compress
+
+
+def variants_train(config_field: str, config_schema: type[BaseModel]) -> Any:
+    """A validator of an area block's ``compress`` field: the variants' training configs (the
+    block's ``config_field`` under each budget, and the student) pass ``config_schema``."""
+
+    def check(cls: type, compress: CompressParams, info: ValidationInfo) -> CompressParams:
+        return check_compress_budgets(config_schema, info.data.get(config_field), compress)
+
+    return field_validator("compress")(classmethod(check))

@@ -21,7 +21,7 @@ import inspect
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator
-from pydantic import model_validator
+from pydantic import ValidationInfo, model_validator
 
 from dl_roadmap.core.params import with_overrides
 from dl_roadmap.core.schema import Block, schema_problems
@@ -170,3 +170,14 @@ def check_tuned_config(schema: type[BaseModel], config: BaseModel | None, tune: 
         if problems:
             raise ValueError("the configs the trials train would fail:\n    " + "\n    ".join(problems))
     return tune
+
+
+def trials_train(config_field: str, config_schema: type[BaseModel]) -> Any:
+    """A validator of an area block's ``tune`` field: the trials' configs (the block's
+    ``config_field`` with each search-space end and the trial overrides applied) pass
+    ``config_schema``. In the area's schema class: ``_tune = trials_train("tuning", MlpConfig)``."""
+
+    def check(cls: type, tune: TuneParams, info: ValidationInfo) -> TuneParams:
+        return check_tuned_config(config_schema, info.data.get(config_field), tune)
+
+    return field_validator("tune")(classmethod(check))
