@@ -74,6 +74,22 @@ def test_static_int8_reloads_from_disk_as_torchscript_and_predicts(trained_tiny,
     assert row["test_acc"] >= fp32_acc - 0.02
 
 
+def test_static_int8_weights_per_tensor_share_one_scale_per_layer(trained_tiny, digits, config, fp32_acc):
+    model, row = nodes.quantize_static_int8(TINY_TASK, trained_tiny, config, digits,
+                                            {"size": 256, "weights": "per_tensor"}, LATENCY)
+    assert row["weights"] == "per_tensor" and row["test_acc"] >= fp32_acc - 0.05
+    # The observers behind the two settings: one scale for the tensor against one per channel.
+    from dl_roadmap.core.stages.compress.quantize import static_qconfig_mapping
+
+    weight = torch.randn(8, 4, 3, 3) * torch.logspace(-2, 0, 8).view(8, 1, 1, 1)
+    for weights, scales in (("per_tensor", 1), ("per_channel", 8)):
+        observer = static_qconfig_mapping(weights).global_qconfig.weight()
+        observer(weight)
+        assert observer.calculate_qparams()[0].numel() == scales
+    with pytest.raises(ValueError, match="weight granularity: one of"):
+        static_qconfig_mapping("per_row")
+
+
 def test_static_int8_is_at_least_three_times_smaller_on_disk(digits):
     # Wide enough for weights to dominate the file (the tiny fixture is mostly format overhead).
     model = TinyCNN(channels=16, hidden=128).eval()
@@ -259,6 +275,7 @@ def test_summary_compares_every_variant_with_fp32():
         ("latency", {"batch_sizes": [1, 0]}, r"compress\.latency\.batch_sizes: must be an integer >= 1"),
         ("latency", {"threads": 0}, r"compress\.latency\.threads: must be an integer >= 1"),
         ("calibration", {"size": 0}, r"compress\.calibration\.size: must be an integer >= 1"),
+        ("calibration", {"weights": "per_row"}, r"compress\.calibration\.weights: .per_channel. or .per_tensor."),
         ("qat", {"fit": 3}, r"compress\.qat\.fit: a mapping of fit parameters"),
     ],
 )

@@ -10,6 +10,8 @@ present, keys left out take the defaults shown)::
       calibration:
         size: 1024              # held-out (validation) inputs that calibrate static int8
         batch_size: 128
+        weights: per_channel    # static int8 weight scales: per_channel or per_tensor (one
+                                # scale for the whole tensor; depthwise convolutions suffer)
       qat:
         fit: {}                 # over finetune, e.g. {max_epochs: 2, optimizer: {lr: 0.0001}}
       unstructured_pruning:
@@ -116,8 +118,9 @@ def quantize_static_int8(
     params, timing = settings("calibration", calibration), settings("latency", latency)
     inputs = task.inputs(data, "val", limit=params["size"])
     batches = list(zip(*(tensor.split(params["batch_size"]) for tensor in inputs)))
-    compressed = static_int8(_module(model), batches)
-    row = _measured(task, "static_int8", compressed, config, data, timing, calibration_size=len(inputs[0]))
+    compressed = static_int8(_module(model), batches, params["weights"])
+    row = _measured(task, "static_int8", compressed, config, data, timing, calibration_size=len(inputs[0]),
+                    weights=params["weights"])
     return compressed, row
 
 

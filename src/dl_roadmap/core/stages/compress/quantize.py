@@ -22,10 +22,34 @@ from typing import Any, Iterable, Iterator
 
 import torch
 from torch import nn
-from torch.ao.quantization import get_default_qat_qconfig_mapping, get_default_qconfig_mapping, quantize_dynamic
+from torch.ao.quantization import (
+    QConfig,
+    QConfigMapping,
+    get_default_qat_qconfig_mapping,
+    get_default_qconfig_mapping,
+    quantize_dynamic,
+)
+from torch.ao.quantization.observer import HistogramObserver, MinMaxObserver
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx, prepare_qat_fx
 
 ENGINE = "x86"  # fbgemm kernels with x86 heuristics; the default on x86 CPUs
+
+# Weight granularity of static int8: x86's default observes weights per output channel
+# (one scale s_c = max|W_c| / 127 per channel); per tensor, one scale serves every channel,
+# which hurts layers whose channels differ in range (depthwise convolutions after BN folding).
+WEIGHT_GRANULARITIES = ("per_channel", "per_tensor")
+
+
+def static_qconfig_mapping(weights: str = "per_channel") -> QConfigMapping:
+    """x86's default static mapping, with weights observed ``per_channel`` (the default) or
+    ``per_tensor`` (symmetric int8, activations unchanged: histogram-calibrated per tensor)."""
+    if weights not in WEIGHT_GRANULARITIES:
+        raise ValueError(f"weight granularity: one of {list(WEIGHT_GRANULARITIES)}, got {weights!r}")
+    mapping = get_default_qconfig_mapping(ENGINE)
+    if weights == "per_tensor":
+        per_tensor = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
+        mapping.set_global(QConfig(activation=HistogramObserver.with_args(reduce_range=True), weight=per_tensor))
+    return mapping
 
 
 @contextmanager
@@ -101,15 +125,18 @@ def dynamic_int8(model: nn.Module) -> nn.Module:
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear, nn.LSTM, nn.GRU}, dtype=torch.qint8)
 
 
-def static_int8(model: nn.Module, calibration: Iterable[torch.Tensor | tuple[torch.Tensor, ...]]) -> ScriptedModel:
+def static_int8(model: nn.Module, calibration: Iterable[torch.Tensor | tuple[torch.Tensor, ...]],
+                weights: str = "per_channel") -> ScriptedModel:
     """Weights and activations in int8, activation ranges observed on ``calibration`` batches
-    (each a tensor, or a tuple of a model call's inputs)."""
+    (each a tensor, or a tuple of a model call's inputs); weight scales ``per_channel`` or
+    ``per_tensor`` (see ``static_qconfig_mapping``)."""
+    mapping = static_qconfig_mapping(weights)
     batches = [_args(batch) for batch in calibration]
     if not batches:
         raise ValueError("static int8 quantization needs at least one calibration batch")
     with quantized_engine():
         float_model = copy.deepcopy(model).cpu().eval()
-        prepared = _traced(prepare_fx, float_model, get_default_qconfig_mapping(ENGINE), batches[0])
+        prepared = _traced(prepare_fx, float_model, mapping, batches[0])
         with torch.inference_mode():
             for batch in batches:
                 prepared(*batch)

@@ -14,7 +14,7 @@ for an area that passes its config's schema and block::
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, NonNegativeInt, PlainValidator, PositiveFloat, PositiveInt, ValidationInfo
 from pydantic import field_validator
@@ -37,6 +37,7 @@ class _WithFit(Block):
 class CalibrationParams(Block):
     size: PositiveInt = 1024
     batch_size: PositiveInt = 128
+    weights: Literal["per_channel", "per_tensor"] = "per_channel"  # static int8 weight scales
 
 
 class QatParams(_WithFit):

@@ -16,7 +16,7 @@ EXAMPLE = "example"  # a latency batch size: the task's example inputs as given
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "finetune": {},  # fit overrides (see check_fit)
-    "calibration": {"size": 1024, "batch_size": 128},
+    "calibration": {"size": 1024, "batch_size": 128, "weights": "per_channel"},
     "qat": {"fit": {}},
     "unstructured_pruning": {"amount": 0.5, "fit": {}},
     "structured_pruning": {"ratio": 0.5, "fit": {}},
@@ -81,6 +81,8 @@ def _positive_int(where: str, value: Any, minimum: int = 1) -> None:
 def _check_calibration(block: str, p: dict[str, Any]) -> None:
     _positive_int(f"{block}.size", p["size"])
     _positive_int(f"{block}.batch_size", p["batch_size"])
+    if p["weights"] not in ("per_channel", "per_tensor"):
+        raise ValueError(f"compress.{block}.weights: 'per_channel' or 'per_tensor', got {p['weights']!r}")
 
 
 def _check_qat(block: str, p: dict[str, Any]) -> None:
