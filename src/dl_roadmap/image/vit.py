@@ -81,21 +81,26 @@ def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
 
 
 class VisionTransformer(nn.Module):
-    """Images (B, C, S, S) in [0, 1] -> class logits (B, classes)."""
+    """Images (B, C, H, W) in [0, 1] -> class logits (B, classes); ``image_size`` is S (square)
+    or (H, W). With ``classes`` = an embedding width, the head is a projection (a CLIP encoder)."""
 
-    def __init__(self, image_size: int = 28, patch_size: int = 7, in_channels: int = 1, dim: int = 64,
-                 depth: int = 4, heads: int = 4, mlp_dim: int = 128, dropout: float = 0.0, classes: int = 10,
-                 seed: int | None = None):
+    def __init__(self, image_size: int | tuple[int, int] | list[int] = 28, patch_size: int = 7, in_channels: int = 1,
+                 dim: int = 64, depth: int = 4, heads: int = 4, mlp_dim: int = 128, dropout: float = 0.0,
+                 classes: int = 10, seed: int | None = None):
         super().__init__()
-        self.patch_size, self.grid = int(patch_size), int(image_size) // int(patch_size)
-        if int(image_size) % self.patch_size:
+        height, width = (image_size, image_size) if isinstance(image_size, int) else map(int, image_size)
+        self.patch_size = int(patch_size)
+        if height % self.patch_size or width % self.patch_size:
             raise ValueError(f"model.patch_size {patch_size} must divide model.image_size {image_size}")
+        self.grid_shape = (height // self.patch_size, width // self.patch_size)
+        self.grid = self.grid_shape[0]  # rows of patches (= columns for a square image)
         with torch.random.fork_rng(devices=[]):
             if seed is not None:
                 torch.manual_seed(int(seed))
             self.embed = nn.Linear(in_channels * self.patch_size ** 2, dim)  # E
             self.cls = nn.Parameter(torch.zeros(1, 1, dim))  # x_class
-            self.pos = nn.Parameter(torch.randn(1, self.grid ** 2 + 1, dim) * 0.02)  # E_pos
+            patches = self.grid_shape[0] * self.grid_shape[1]
+            self.pos = nn.Parameter(torch.randn(1, patches + 1, dim) * 0.02)  # E_pos
             self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_dim, dropout) for _ in range(depth))
             self.norm = nn.LayerNorm(dim)
             self.head = nn.Linear(dim, classes)

@@ -17,7 +17,7 @@ from dl_roadmap.image.schema import AugmentParams, ClassifierConfig
 class VitParams(Block):
     """``VisionTransformer`` arguments (vit.py); left out, the class's default applies."""
 
-    image_size: PositiveInt = None
+    image_size: PositiveInt | list[PositiveInt] = None  # S (square) or [H, W]
     patch_size: PositiveInt = None
     in_channels: PositiveInt = None
     dim: PositiveInt = None
@@ -33,8 +33,9 @@ class VitParams(Block):
         if dim % heads:
             raise ValueError(f"dim ({dim}) must be a multiple of heads ({heads}): each head gets dim / heads")
         size, patch = self.image_size or 28, self.patch_size or 7
-        if size % patch:
-            raise ValueError(f"patch_size ({patch}) must divide image_size ({size})")
+        sides = [size] if isinstance(size, int) else size
+        if len(sides) > 2 or any(side % patch for side in sides):
+            raise ValueError(f"patch_size ({patch}) must divide image_size ({size}), one side or [height, width]")
         return self
 
 

@@ -115,7 +115,7 @@ def hunger_figure(results: pd.DataFrame) -> Figure:
         axis.set_title(dataset)
         axis.grid(alpha=0.3)
         axis.legend(loc="lower right")
-    figure.suptitle("Data hunger: the ViT needs more images to catch up with the CNN's priors")
+    figure.suptitle("Data hunger: a ViT against a CNN of the same size", fontsize=10)
     figure.tight_layout()
     return figure
 
