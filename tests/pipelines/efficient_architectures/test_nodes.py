@@ -17,7 +17,7 @@ FIT = {"max_epochs": 3, "batch_size": 32, "seed": 0, "optimizer": {"name": "Adam
 CONFIG = {"model": {"arch": "plain_cnn", "channels": [4, 8], "hidden": 16, "dropout": 0.0},
           "fit": FIT}
 TRAINER = {"accelerator": "cpu", "progress_bar": False}
-LATENCY = {"repeats": 2, "warmup": 1, "threads": 1, "train_threads": 1}
+LATENCY = {"repeats": 2, "warmup": 1, "threads": 1}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def splits(tmp_path_factory) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def trained(splits):
-    return nodes.train_member(splits, CONFIG, TRAINER, LATENCY, name="plain_cnn")
+    return nodes.train_member(splits, CONFIG, TRAINER, LATENCY, 1, name="plain_cnn")
 
 
 def test_training_learns_a_separable_task_and_measures_the_network(trained) -> None:

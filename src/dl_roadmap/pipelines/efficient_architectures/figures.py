@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 _COSTS = (("macs", "multiply-adds per image (FlopCounterMode)"), ("params", "parameters"),
           ("latency_ms", "CPU latency, batch 1, 1 thread (ms)"))
@@ -21,8 +22,16 @@ def pareto_figure(table: pd.DataFrame) -> Figure:
                         xytext=(4, 4), textcoords="offset points")
         front = table.sort_values(column)
         front = front[front["test_acc"] >= front["test_acc"].cummax()]
-        ax.step(front[column], 100 * front["test_acc"], where="post", color="grey", alpha=0.6, label="Pareto front")
-        ax.set(xscale="log", xlabel=label)
+        ax.step(front[column], 100 * front["test_acc"], where="post", color="grey", alpha=0.6)
+        ax.scatter(front[column], 100 * front["test_acc"], s=220, facecolors="none", edgecolors="grey",
+                   label="Pareto front (no network both cheaper and more accurate)")
+        if column == "latency_ms":  # spans decades; counts do not
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:g} M"))
+        ax.set_xlabel(label)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("Fashion-MNIST test accuracy (%)")
     axes[0].legend(fontsize=8)

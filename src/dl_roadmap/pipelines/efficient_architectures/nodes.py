@@ -12,13 +12,14 @@ import pandas as pd
 from torch import nn
 
 from dl_roadmap.core.inference import classification_scores
+from dl_roadmap.core.stages.compress.quantize import static_int8
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
 from dl_roadmap.image.classification import classifier_step_for
 from dl_roadmap.image.data import image_tensor, labelled_splits, split_mnist
 from dl_roadmap.image.efficient import IMAGENET, count_macs, imagenet_model, latency_ms, parameter_count
 from dl_roadmap.pipelines.efficient_architectures.models import model_from_config
-from dl_roadmap.pipelines.efficient_architectures.quantization import static_int8, weight_sqnr_table
+from dl_roadmap.pipelines.efficient_architectures.quantization import weight_sqnr_table
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ INPUT = (1, 28, 28)  # Fashion-MNIST images: (channels, height, width)
 # Published figures at 224 x 224, 1,000 classes: parameters (reference implementation) and
 # multiply-adds (paper, or the reference's own count where the paper gives none).
 PUBLISHED = {
-    "MobileNet V1": {"params": 4_231_976, "params_source": "Keras MobileNet, trainable (Howard et al. 2017: 4.2 M)",
+    "MobileNet V1": {"params": 4_231_976,
+                     "params_source": "Keras MobileNet trainable; imgclsmob mobilenet_w1 (Howard et al. 2017: 4.2 M)",
                      "macs": 569e6, "macs_source": "Howard et al. 2017 (1.0 MobileNet-224): 569 M"},
     "MobileNet V2": {"params": 3_504_872, "params_source": "torchvision mobilenet_v2",
                      "macs": 300e6, "macs_source": "Sandler et al. 2018 (MobileNetV2 1.0, 224): 300 M"},
@@ -69,22 +71,24 @@ def imagenet_table() -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
 
 def train_member(
     splits: dict[str, np.ndarray], config: dict[str, Any], trainer: dict[str, Any], latency: dict[str, Any],
-    name: str,
+    threads: int | None, name: str,
 ) -> tuple[nn.Module, pd.DataFrame, dict[str, Any]]:
-    """Train one small network (``config``: model and fit) and measure it.
+    """Train one small network (``config``: model and fit) and measure it. ``threads``: torch
+    threads for the training (fit sets them for the rest of the run; None = the trainer's).
 
     Returns:
         The model (best validation epoch), its history, and its row: parameters, MACs and
         CPU latency at batch 1 on a 1 x 28 x 28 image, validation and test accuracy.
     """
     data = labelled_splits(splits)
-    if latency.get("train_threads"):  # small convnets train faster on one thread of a busy 2-core CPU
-        trainer = {**trainer, "num_threads": int(latency["train_threads"])}
+    if threads:  # small convnets train faster on one thread of a busy 2-core CPU
+        trainer = {**trainer, "num_threads": int(threads)}
     result = fit(model_from_config(config), data["train"], data["val"], step=classifier_step_for(config), name=name,
                  fit_params={**config["fit"], "monitor": "val_acc", "mode": "max"}, trainer_params=trainer)
     model = result.model.cpu().eval()
     row = {"network": name, "arch": config["model"]["arch"], "params": parameter_count(model),
-           "macs": count_macs(model, INPUT), "latency_ms": latency_ms(model, INPUT, latency["repeats"], latency["warmup"], latency["threads"]),
+           "macs": count_macs(model, INPUT),
+           "latency_ms": latency_ms(model, INPUT, latency["repeats"], latency["warmup"], latency["threads"]),
            "epochs": len(result.history), "train_seconds": float(result.history["epoch_seconds"].sum())}
     for split in ("val", "test"):
         row[f"{split}_acc"] = classification_scores(model, image_tensor(splits, split), splits[f"{split}_labels"])["acc"]
@@ -128,7 +132,7 @@ def quantization_schemes(
     fp32 = classification_scores(model, test_images, test_labels)["acc"]
     rows = [{"scheme": "fp32", "test_acc": fp32, "drop_points": 0.0}]
     for scheme in ("per_tensor", "per_channel"):
-        quantized = static_int8(model, calibration, scheme)
+        quantized = static_int8(model, calibration, weights=scheme)
         acc = classification_scores(quantized, test_images, test_labels)["acc"]
         rows.append({"scheme": f"int8 {scheme.replace('_', ' ')}", "test_acc": acc,
                      "drop_points": round(100 * (fp32 - acc), 2)})

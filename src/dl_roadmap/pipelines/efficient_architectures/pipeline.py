@@ -47,7 +47,8 @@ def create_pipeline(**kwargs) -> Pipeline:
 def area_pipeline() -> Pipeline:
     training = [
         Node(_bound(nodes.train_member, name=member),
-             [f"{AREA}_splits", f"params:{AREA}.family.{member}", "params:trainer", f"params:{AREA}.latency"],
+             [f"{AREA}_splits", f"params:{AREA}.family.{member}", "params:trainer", f"params:{AREA}.latency",
+              f"params:{AREA}.train_threads"],
              [_net(member, "model"), _net(member, "history"), _net(member, "row")], name=f"train_{member}")
         for member in MEMBERS
     ]

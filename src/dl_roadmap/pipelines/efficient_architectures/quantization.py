@@ -17,57 +17,15 @@ averaged over the output channels c: each channel is its own output feature, and
 SQNR would be dominated by the largest channel, the one that quantizes well.
 
 Static int8 of the whole network (FX graph mode, x86 kernels, activations per tensor,
-calibrated on validation images) is built twice with torch.ao, changing only the weight
-observer; the area's shared compress stage builds the per-channel one.
+calibrated on validation images) is the compress stage's ``static_int8``, built twice with
+``weights`` per_tensor and per_channel; this module measures the weight error behind it.
 """
 
 from __future__ import annotations
 
-import copy
-import warnings
-from typing import Any
-
 import pandas as pd
 import torch
 from torch import nn
-from torch.ao.quantization import QConfig, get_default_qconfig_mapping
-from torch.ao.quantization.observer import HistogramObserver, MinMaxObserver, PerChannelMinMaxObserver
-from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-
-ENGINE = "x86"
-
-# activations: histogram-calibrated per tensor, 7-bit range as the x86 default (reduce_range);
-# weights: symmetric int8 with one scale per tensor, or one per output channel.
-WEIGHT_OBSERVERS = {
-    "per_tensor": MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric),
-    "per_channel": PerChannelMinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_channel_symmetric),
-}
-
-
-def qconfig_mapping(scheme: str) -> Any:
-    """x86's default mapping with the weight observer of ``scheme`` everywhere it matters."""
-    if scheme not in WEIGHT_OBSERVERS:
-        raise ValueError(f"quantization scheme: one of {sorted(WEIGHT_OBSERVERS)}, got {scheme!r}")
-    qconfig = QConfig(activation=HistogramObserver.with_args(reduce_range=True), weight=WEIGHT_OBSERVERS[scheme])
-    return get_default_qconfig_mapping(ENGINE).set_global(qconfig)
-
-
-def static_int8(model: nn.Module, calibration: list[torch.Tensor], scheme: str) -> nn.Module:
-    """``model`` as a static int8 graph, weights quantized per ``scheme``, activation ranges
-    observed on the ``calibration`` batches."""
-    previous = torch.backends.quantized.engine
-    torch.backends.quantized.engine = ENGINE
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated")
-            float_model = copy.deepcopy(model).cpu().eval()
-            prepared = prepare_fx(float_model, qconfig_mapping(scheme), (calibration[0],))
-            with torch.inference_mode():
-                for batch in calibration:
-                    prepared(batch)
-            return convert_fx(prepared)
-    finally:
-        torch.backends.quantized.engine = previous
 
 
 def folded_convolutions(model: nn.Module) -> list[tuple[str, str, torch.Tensor]]:

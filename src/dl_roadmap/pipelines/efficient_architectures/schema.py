@@ -65,9 +65,6 @@ class LatencyParams(Block):
     repeats: PositiveInt = 30  # timed forward passes at batch 1; the median is reported
     warmup: NonNegativeInt = 5
     threads: PositiveInt = 1
-    # torch threads while training (set by fit, kept for the rest of the run); null = the
-    # trainer block's num_threads
-    train_threads: PositiveInt | None = None
 
 
 class QuantizationParams(Block):
@@ -80,6 +77,8 @@ class AreaParameters(Block):
     family: FamilyParams
     latency: LatencyParams
     quantization: QuantizationParams
+    # torch threads while training (fit sets them for the rest of the run); null = the trainer block's
+    train_threads: PositiveInt | None = None
     compress: CompressParams
     explain: ExplainParams
 
