@@ -18,7 +18,8 @@ from tests.parameters import assert_named_before_the_run
 AREA = "vision_transformers_multimodal"
 REPORTS = f"data/test/08_reporting/{AREA}"
 FIGURES = ["image_to_text_recall_at_1", "image_to_text_recall_at_5", "text_to_image_recall_at_1",
-           "text_to_image_recall_at_5", "zero_shot_left_digit_acc", "linear_probe_left_digit_acc"]
+           "text_to_image_recall_at_5", "zero_shot_left_digit_acc", "linear_probe_left_digit_acc",
+           "image_to_text_swapped_order", "image_to_text_same_two_digits"]
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,9 @@ def evaluate(model: DualEncoder, data: dict[str, Any], params: dict[str, Any]
     - text -> image: each of the 100 captions against one test image per meaning;
     - zero-shot: the left digit from prompts ``zero_shot_template`` ({cls}, {other}),
       each class's embedding the normalised mean over the 10 fillers (a prompt ensemble);
-    - linear probe: logistic regression on frozen image embeddings of train pairs, left digit.
+    - linear probe: logistic regression on frozen image embeddings of train pairs, left digit;
+    - order: how often an image's best caption names its two digits in the swapped order
+      (pairs of two different digits), and how often it names the right two digits in either order.
     """
     test = data["test"]
     images = _embed_images(model, test["images"])
@@ -89,15 +91,21 @@ def evaluate(model: DualEncoder, data: dict[str, Any], params: dict[str, Any]
     probe = LogisticRegression(max_iter=int(params["probe"]["max_iter"]))
     probe.fit(_embed_images(model, data["train"]["images"][:probe_n]).numpy(), data["train"]["left"][:probe_n])
     linear = float(probe.score(images.numpy(), test["left"]))
+    best = meaning[i2t.argmax(1).numpy()]
+    different = test["left"] != test["right"]
+    swapped = best == 10 * test["right"] + test["left"]
     figures = {
         "image_to_text_recall_at_1": recall_at(i2t, row, 1), "image_to_text_recall_at_5": recall_at(i2t, row, 5),
         "text_to_image_recall_at_1": recall_at(t2i, own, 1), "text_to_image_recall_at_5": recall_at(t2i, own, 5),
         "zero_shot_left_digit_acc": zero_shot, "linear_probe_left_digit_acc": linear,
+        "image_to_text_swapped_order": float(swapped[different].mean()),
+        "image_to_text_same_two_digits": float(((best == test["pair"]) | swapped).mean()),
         "temperature": float(1 / model.tau.exp().clamp(max=100)),
     }
     chance = {"image_to_text_recall_at_1": 0.01, "image_to_text_recall_at_5": 0.05,
               "text_to_image_recall_at_1": 1 / len(gallery), "text_to_image_recall_at_5": 5 / len(gallery),
-              "zero_shot_left_digit_acc": 0.1, "linear_probe_left_digit_acc": 0.1, "temperature": None}
+              "zero_shot_left_digit_acc": 0.1, "linear_probe_left_digit_acc": 0.1,
+              "image_to_text_swapped_order": 0.01, "image_to_text_same_two_digits": 0.02, "temperature": None}
     table = pd.DataFrame([{"metric": k, "value": v, "chance": chance[k]} for k, v in figures.items()])
     examples = {"i2t": i2t[:8].numpy(), "images": test["images"][:8], "pair": test["pair"][:8]}
     return table, metrics_for_mlflow(figures), examples
