@@ -1,4 +1,4 @@
-"""architectures: one line on the roadmap topic this area teaches."""
+"""architectures: the CNN family on Fashion-MNIST (LeNet-5 as published, a small modern CNN)."""
 
 from dl_roadmap.pipelines.architectures.pipeline import create_pipeline
 

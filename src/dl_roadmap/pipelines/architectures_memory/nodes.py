@@ -73,6 +73,7 @@ def memory_figure(results: pd.DataFrame, solved_mse: float) -> Figure:
     ax.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel="test MSE",
            title="Adding problem: carrying a value across T steps")
     ax.set_xticks(lengths, [str(v) for v in lengths])
+    ax.set_xticks([], minor=True)  # no minor labels between the lengths on the log axis
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return figure

@@ -1,4 +1,4 @@
-"""architectures_recurrent: one line on the roadmap topic this area teaches."""
+"""architectures_recurrent: RNN, LSTM and GRU cells from their gate equations, and where they differ."""
 
 from dl_roadmap.pipelines.architectures_recurrent.pipeline import create_pipeline
 

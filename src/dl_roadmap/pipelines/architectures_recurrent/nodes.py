@@ -1,5 +1,5 @@
-"""Nodes of architectures_recurrent: the cell race, MNIST-1D and Fashion-MNIST row by row. Plain functions of plain values; every training goes
-through ``core.training.fit``."""
+"""Nodes of architectures_recurrent: the cell race, MNIST-1D and Fashion-MNIST row by row.
+Plain functions of plain values; every training goes through ``core.training.fit``."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def mnist1d_benchmark(
     data: dict[str, np.ndarray], params: dict[str, Any], trainer: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Train each model of ``params["models"]`` with the paper's recipe (``params["fit"]``;
-    ``params["epochs"]`` may give a model fewer epochs) and score it on the 1,000 test sequences.
+    ``params["epochs"]`` may give a model its own number of epochs) and score it on the 1,000 test sequences.
 
     Returns:
         One row per model (test accuracy, the paper's figure, parameters, seconds) and the
