@@ -92,3 +92,18 @@ def test_the_served_model_maps_strings_to_dates(pairs):
     assert all(len(d) <= 10 and set(d) <= set(nodes.TARGET_CHARS) for d in out["date"])
     with pytest.raises(KeyError, match="serving.model: 'gru_x'"):
         nodes.build_serving_model({"models": {"gru": model}}, {"model": "gru_x"})
+
+
+def test_training_is_reproducible(pairs, tmp_path):
+    """Same parameters, same weights: the initial weights are seeded, not left to the process."""
+    models = {"gru_luong": {"kind": "gru", "attention": "luong", "hidden": 8, "embed": 8}}
+    fit_params = {"max_epochs": 1, "batch_size": 16, "monitor": "val_exact_match", "mode": "max",
+                  "checkpoint_dir": str(tmp_path)}
+    trainer = {"accelerator": "cpu", "progress_bar": False}
+    torch.manual_seed(123)  # whatever the process did before
+    first, _ = nodes.train_models(pairs, DATA, models, fit_params, trainer, num_threads=1)
+    torch.rand(5)
+    second, _ = nodes.train_models(pairs, DATA, models, fit_params, trainer, num_threads=1)
+    for a, b in zip(first["models"]["gru_luong"].state_dict().values(),
+                    second["models"]["gru_luong"].state_dict().values()):
+        assert torch.equal(a, b)

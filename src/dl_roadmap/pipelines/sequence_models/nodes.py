@@ -134,10 +134,11 @@ def train_models(pairs: pd.DataFrame, data: dict[str, Any], models: dict[str, di
     max_len = int(data["max_input_length"])
     trained, histories, seconds = {}, [], {}
     for name, config in models.items():
+        own_fit = deep_merge(fit_params, config.get("fit"))
+        torch.manual_seed(int(own_fit.get("seed", 0)))  # the initial weights (fit seeds the rest)
         model = build_model(config, len(source), len(target), max_len)
         result = fit(model, train, val, step=seq2seq_step, name=name, evaluate=greedy_exact_match,
-                     fit_params=deep_merge(fit_params, config.get("fit")),
-                     trainer_params=with_threads(trainer, num_threads))
+                     fit_params=own_fit, trainer_params=with_threads(trainer, num_threads))
         trained[name], seconds[name] = result.model, result.seconds
         histories.append(result.history.assign(model=name))
         logger.info("%s: best val exact match %.4f in %.0f s", name, result.history["val_exact_match"].max(),
