@@ -101,3 +101,20 @@ def mlflow_runs(project: Path, run_name: str, experiment: str = "dl_roadmap_test
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name(experiment)
     return client.search_runs([experiment.experiment_id], f"attributes.run_name = '{run_name}'")
+
+
+def run_area(project: Path, area: str, **run_args: Any) -> tuple[Path, Any]:
+    """``kedro run --pipeline=<area> --env test`` in ``project``, and its MLflow run (one run,
+    named after the pipeline: a second would mean the run was split or repeated)."""
+    run_kedro(project, pipeline=area, **run_args)
+    runs = mlflow_runs(project, area)
+    assert len(runs) == 1, "one MLflow run, named after the pipeline"
+    return project, runs[0]
+
+
+def logged_models(project: Path, run: Any) -> list[Any]:
+    """The MLflow models that ``run`` logged, from the project's sqlite store."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    return mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")

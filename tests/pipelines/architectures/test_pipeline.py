@@ -10,7 +10,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 
 AREA = "architectures"
 PLOTS = ("training_curves", "confusion_matrix", "first_layer_filters", "feature_maps", "receptive_fields")
@@ -18,10 +18,7 @@ PLOTS = ("training_curves", "confusion_matrix", "first_layer_filters", "feature_
 
 @pytest.fixture(scope="module")
 def area_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(area_run) -> None:
@@ -49,8 +46,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(area_run) -> None:
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {f"plots/{plot}.png" for plot in PLOTS} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10), "images in, class logits out"

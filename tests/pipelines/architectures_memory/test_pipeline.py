@@ -10,17 +10,14 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 
 AREA = "architectures_memory"
 
 
 @pytest.fixture(scope="module")
 def area_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(area_run) -> None:
@@ -39,8 +36,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(area_run) -> None:
     assert "adding/gru_T10/val_loss" in run.data.metrics, "per-epoch metrics of the training"
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     assert "plots/mse_by_length.png" in {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     assert model(torch.rand(2, 10, 2)).shape == (2,), "(value, mark) sequences in, predicted sums out"

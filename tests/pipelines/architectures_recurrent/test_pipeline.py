@@ -10,7 +10,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 
 AREA = "architectures_recurrent"
 PLOTS = ("race", "mnist1d", "mnist1d_curves", "pixel_rows_curves")
@@ -18,10 +18,7 @@ PLOTS = ("race", "mnist1d", "mnist1d_curves", "pixel_rows_curves")
 
 @pytest.fixture(scope="module")
 def area_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(area_run) -> None:
@@ -48,8 +45,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(area_run) -> None:
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {f"plots/{plot}.png" for plot in PLOTS} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     assert model(torch.zeros(2, 28, 28)).shape == (2, 10), "28 rows of 28 pixels in, class logits out"

@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from dl_roadmap.pipelines.sequence_models import create_pipeline
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 
 AREA = "sequence_models"
 REPORTS = f"data/test/08_reporting/{AREA}"
@@ -21,10 +21,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def area_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_pipeline_has_no_shared_stage():
@@ -65,8 +62,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(area_run):
     assert sorted(steps) == [0, 1], "one value per epoch"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/accuracy_by_length.png", "plots/attention.png"} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == ["sequence_models_date_normaliser"]
     served = mlflow.pyfunc.load_model(models[0].model_uri)
     out = served.predict(["3rd of March 2014", "03/03/14"])

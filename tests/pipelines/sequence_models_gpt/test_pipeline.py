@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 
 AREA = "sequence_models_gpt"
 REPORTS = f"data/test/08_reporting/{AREA}"
@@ -19,10 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def area_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(area_run):
@@ -53,8 +50,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(area_run):
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/loss_curves.png", "plots/sampling.png"} <= artifacts
     assert [a.path for a in client.list_artifacts(run.info.run_id, "samples")] == ["samples/samples.md"]
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == ["sequence_models_gpt_shakespeare"]
     served = mlflow.pyfunc.load_model(models[0].model_uri)
     out = served.predict(pd.DataFrame({"prompt": ["ROMEO:\n"], "max_new_tokens": [12]}))

@@ -12,7 +12,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 from tests.parameters import assert_named_before_the_run
 
 AREA = "vision_transformers_multimodal"
@@ -24,10 +24,7 @@ FIGURES = ["image_to_text_recall_at_1", "image_to_text_recall_at_5", "text_to_im
 
 @pytest.fixture(scope="module")
 def multimodal_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(multimodal_run) -> None:
@@ -53,8 +50,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(multimodal_run) -> None:
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/training_curves.png", "plots/retrieval.png"} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     embeddings = model(torch.zeros(2, 1, 28, 56))

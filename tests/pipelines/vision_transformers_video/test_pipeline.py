@@ -13,7 +13,7 @@ import torch
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import logged_models, run_area
 from dl_roadmap.core.schema import ParameterError, check_parameters
 from tests.parameters import assert_named_before_the_run, parameters
 
@@ -23,10 +23,7 @@ REPORTS = f"data/test/08_reporting/{AREA}"
 
 @pytest.fixture(scope="module")
 def video_run(project_copy):
-    run_kedro(project_copy, pipeline=AREA)
-    runs = mlflow_runs(project_copy, AREA)
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, AREA)
 
 
 def test_outputs_are_in_the_catalog(video_run) -> None:
@@ -51,8 +48,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(video_run) -> None:
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/test_clips.gif", "plots/training_curves.png", "plots/test_clips.png"} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     assert model(torch.zeros(2, 4, 32, 32)).shape == (2, 2), "clips in, approaching/receding logits out"
