@@ -7,13 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import mlflow_runs, run_kedro
+from tests.conftest import run_area
 
 
 @pytest.fixture(scope="session")
 def fashion_run(project_copy: Path) -> tuple[Path, Any]:
     """`kedro run --pipeline=vision_transformers_fashion --env test` in the project copy and its MLflow run."""
-    run_kedro(project_copy, pipeline="vision_transformers_fashion")
-    runs = mlflow_runs(project_copy, "vision_transformers_fashion")
-    assert len(runs) == 1, "one MLflow run, named after the pipeline"
-    return project_copy, runs[0]
+    return run_area(project_copy, "vision_transformers_fashion")

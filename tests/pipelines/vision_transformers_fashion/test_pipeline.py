@@ -14,6 +14,8 @@ from mlflow.tracking import MlflowClient
 
 from tests.parameters import assert_named_before_the_run
 
+from tests.conftest import logged_models
+
 AREA = "vision_transformers_fashion"
 REPORTS = f"data/test/08_reporting/{AREA}"
 PLOTS = ["data_hunger", "attention", "rollout"]
@@ -41,8 +43,7 @@ def test_the_mlflow_run_has_metrics_plots_and_the_model(fashion_run) -> None:
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {f"plots/{plot}.png" for plot in PLOTS} <= artifacts
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    models = mlflow.search_logged_models(filter_string=f"source_run_id = '{run.info.run_id}'", output_format="list")
+    models = logged_models(project, run)
     assert [m.name for m in models] == [f"{AREA}_model"]
     model = mlflow.pytorch.load_model(models[0].model_uri)
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10), "images in, class logits out"
