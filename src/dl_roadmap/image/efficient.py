@@ -15,8 +15,6 @@ the papers do not count them either.
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
 import torch
@@ -24,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from dl_roadmap.core.stages.compress.measure import latency_ms as _median_latency_ms
+from dl_roadmap.core.stages.compress.measure import parameter_count  # noqa: F401 (the image areas import it from here)
 from dl_roadmap.image.cnn import SmallCNN
 from dl_roadmap.image.efficientnet import EfficientNet
 from dl_roadmap.image.mobilenet import MobileNetV1, MobileNetV2
@@ -87,10 +87,6 @@ def imagenet_model(name: str) -> nn.Module:
     return _CLASSES[arch](num_classes=1000, in_channels=3, **arguments)
 
 
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     """Multiply-adds of one forward pass on a batch of one: FlopCounterMode's FLOPs / 2."""
@@ -105,19 +101,6 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
 @torch.inference_mode()
 def latency_ms(model: nn.Module, input_shape: tuple[int, ...], repeats: int = 30, warmup: int = 5,
                threads: int = 1) -> float:
-    """Median CPU milliseconds of one forward pass at batch 1, ``threads`` torch threads."""
-    model = model.eval()
-    x = torch.rand(1, *input_shape)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
-        for _ in range(warmup):
-            model(x)
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - started)
-    finally:
-        torch.set_num_threads(previous)
-    return 1000 * statistics.median(times)
+    """Median CPU milliseconds of one forward pass at batch 1, ``threads`` torch threads (the
+    compress stage's timer on one random image of ``input_shape``)."""
+    return _median_latency_ms(model, torch.rand(1, *input_shape), repeats, warmup, int(threads))
