@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dl_roadmap.core.stages.compress.measure import parameter_count as count
+
 
 def squash(s: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
     """v = ||s||² / (1 + ||s||²) · s / ||s||                                        (eq. 1)
@@ -156,5 +158,4 @@ class CapsNet(nn.Module):
 
 def parameter_count(model: nn.Module, without: str | None = None) -> int:
     """Number of parameters, optionally leaving out one submodule (``decoder``)."""
-    skip = {id(p) for p in getattr(model, without).parameters()} if without else set()
-    return sum(p.numel() for p in model.parameters() if id(p) not in skip)
+    return count(model) - (count(getattr(model, without)) if without else 0)

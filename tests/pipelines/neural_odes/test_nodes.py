@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from dl_roadmap.core.stages.compress.measure import parameter_count
 from dl_roadmap.pipelines.neural_odes import nodes
 from dl_roadmap.pipelines.neural_odes.depth import convergence_order, depth_study
 from dl_roadmap.pipelines.neural_odes.memory import memory_study
-from dl_roadmap.pipelines.neural_odes.models import ODENet, ResNet, model_from_config, parameter_count
+from dl_roadmap.pipelines.neural_odes.models import ODENet, ResNet, model_from_config
 
 FIT = {"max_epochs": 2, "batch_size": 32, "seed": 0, "optimizer": {"name": "Adam", "lr": 0.01},
        "early_stopping_patience": None}

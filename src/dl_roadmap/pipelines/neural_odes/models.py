@@ -156,7 +156,3 @@ def model_from_config(config: dict[str, Any], base: Any = None) -> nn.Module:
     if block["kind"] == "resnet":
         return ResNet(**common, blocks=int(block.get("blocks", 6)))
     raise ValueError(f"model.kind: odenet or resnet, got {block['kind']!r}")
-
-
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

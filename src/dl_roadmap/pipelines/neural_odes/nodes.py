@@ -13,13 +13,14 @@ import pandas as pd
 import torch
 
 from dl_roadmap.core.inference import classification_scores
+from dl_roadmap.core.stages.compress.measure import parameter_count
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.core.training import fit
 from dl_roadmap.image.classification import classifier_step_for
 from dl_roadmap.image.data import image_tensor, labelled_splits, split_mnist
 from dl_roadmap.pipelines.neural_odes.depth import convergence_order, depth_study
 from dl_roadmap.pipelines.neural_odes.memory import memory_study
-from dl_roadmap.pipelines.neural_odes.models import ODENet, ResNet, model_from_config, parameter_count
+from dl_roadmap.pipelines.neural_odes.models import ODENet, ResNet, model_from_config
 from dl_roadmap.pipelines.neural_odes.nfe import NFECounter
 
 AREA = "neural_odes"
