@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dl_roadmap.image.capsules import CapsNet, margin_loss, parameter_count, reconstruction_loss
+from dl_roadmap.core.stages.compress.measure import width_for_parameter_count
+from dl_roadmap.image.capsules import CapsNet, margin_loss, reconstruction_loss
 
 
 def random_shift(images: torch.Tensor, pixels: int) -> torch.Tensor:
@@ -96,9 +97,8 @@ class BaselineCNN(nn.Module):
 def matched_hidden(target: int, channels: tuple[int, int] | list[int], image_size: int, classes: int = 10) -> int:
     """The hidden width whose BaselineCNN has the parameter count closest to ``target``
     (the count is linear in the width: solve, then round)."""
-    counts = [parameter_count(BaselineCNN(channels, h, image_size=image_size, classes=classes)) for h in (1, 2)]
-    per_unit = counts[1] - counts[0]
-    return max(1, round(1 + (target - counts[0]) / per_unit))
+    return width_for_parameter_count(
+        target, lambda width: BaselineCNN(channels, width, image_size=image_size, classes=classes))
 
 
 def cnn_step(model: nn.Module, batch: Any, shift: int = 2) -> dict[str, torch.Tensor]:

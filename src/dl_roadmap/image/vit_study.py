@@ -22,6 +22,7 @@ from torch import nn
 
 from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.params import deep_merge
+from dl_roadmap.core.stages.compress.measure import width_for_parameter_count
 from dl_roadmap.core.training import fit
 from dl_roadmap.image.classification import classifier_step_for
 from dl_roadmap.image.cnn import SmallCNN
@@ -33,8 +34,7 @@ def matched_cnn(cnn: dict[str, Any], target: int, seed: int) -> SmallCNN:
     """A SmallCNN with ``cnn``'s channels whose hidden width brings its parameter count
     nearest ``target`` (a count is linear in the hidden width, so two probes solve it)."""
     cnn = {key: value for key, value in cnn.items() if key != "hidden"}
-    one, two = (count_parameters(SmallCNN(**cnn, hidden=h)) for h in (1, 2))
-    hidden = max(1, round(1 + (target - one) / (two - one)))
+    hidden = width_for_parameter_count(target, lambda width: SmallCNN(**cnn, hidden=width))
     return SmallCNN(**cnn, hidden=hidden, seed=seed)
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import mlflow
 import torch
@@ -111,6 +111,13 @@ def latency_ms(
 def parameter_count(model: nn.Module) -> int:
     """Parameters of a float model (quantized modules keep theirs in packed form: 0 here)."""
     return sum(p.numel() for p in model.parameters())
+
+
+def width_for_parameter_count(target: int, build: Callable[[int], nn.Module]) -> int:
+    """The width ``w`` whose ``build(w)`` has the parameter count nearest ``target``, for
+    models whose count is linear in ``w`` (a hidden layer's width): two probes solve it."""
+    one, two = (parameter_count(build(width)) for width in (1, 2))
+    return max(1, round(1 + (target - one) / (two - one)))
 
 
 def linear_units(model: nn.Module) -> int:
