@@ -54,7 +54,7 @@ def test_a_choice_outside_the_allowed_values_lists_them() -> None:
 
 
 def test_a_misplaced_block_is_an_unknown_root_key(one_area: None) -> None:
-    with pytest.raises(ParameterError, match=r"- model: unknown parameter block; known blocks: \['toy', 'trainer'\]"):
+    with pytest.raises(ParameterError, match=r"- model: unknown parameter block; known blocks: \['toy', 'trainer', 'yardstick'\]"):
         check_parameters({"toy": {}, "model": {"latent_dim": 0}}, ["toy"])
 
 

@@ -29,7 +29,7 @@ import dl_roadmap.pipelines
 
 logger = logging.getLogger(__name__)
 
-SHARED_BLOCKS = ("trainer",)  # root keys every pipeline reads besides its own
+SHARED_BLOCKS = ("trainer", "yardstick")  # root keys pipelines read besides their own
 
 
 class Block(BaseModel):
@@ -61,8 +61,9 @@ def area_schema(area: str) -> type[BaseModel] | None:
 def shared_schemas() -> dict[str, type[BaseModel]]:
     """Schemas of the blocks shared by every pipeline, by root key."""
     from dl_roadmap.core.devices import TrainerParams
+    from dl_roadmap.image.yardstick import YardstickParams  # the generators' shared yardstick
 
-    return {"trainer": TrainerParams}
+    return {"trainer": TrainerParams, "yardstick": YardstickParams}
 
 
 def check_parameters(parameters: Mapping[str, Any], pipelines: Iterable[str]) -> None:
