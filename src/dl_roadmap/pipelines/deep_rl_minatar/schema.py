@@ -6,40 +6,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt
 
 from dl_roadmap.core.schema import Block
+from dl_roadmap.rl.schema import DQNParams
 
 
 class EnvParams(Block):
     game: Literal["Breakout", "Asterix", "Freeway", "Seaquest", "SpaceInvaders"] = "Breakout"
     sticky_action_prob: float = Field(default=0.1, ge=0, lt=1)
     seed: NonNegativeInt = 0
-
-
-class DQNParams(Block):
-    """rl.dqn.DQN_DEFAULTS, the keys this area sets."""
-
-    total_steps: PositiveInt
-    iteration_steps: PositiveInt
-    n_envs: PositiveInt = 1
-    learning_rate: PositiveFloat
-    optimizer: Literal["adam", "rmsprop"]
-    batch_size: PositiveInt
-    buffer_size: PositiveInt
-    learning_starts: NonNegativeInt
-    gamma: float = Field(gt=0, le=1)
-    target_update_interval: PositiveInt
-    train_freq: PositiveInt
-    gradient_steps: PositiveInt
-    exploration_fraction: float = Field(gt=0, le=1)
-    epsilon_start: float = Field(ge=0, le=1)
-    epsilon_end: float = Field(ge=0, le=1)
-    max_grad_norm: PositiveFloat
-    hidden: list[PositiveInt] = Field(min_length=1)
-    double: bool
-    dueling: bool
-    max_train_seconds: PositiveFloat | None = None
 
 
 class EvaluationParams(Block):

@@ -4,39 +4,15 @@ naming the key (core/schema.py)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
 from dl_roadmap.core.schema import Block
+from dl_roadmap.rl.schema import PPOParams
 
 
 class EnvParams(Block):
     env_id: str = Field(default="InvertedPendulum-v5", min_length=1)
     seed: NonNegativeInt = 0
-
-
-class PPOParams(Block):
-    """rl.ppo.PPO_DEFAULTS (SB3's names)."""
-
-    total_steps: PositiveInt
-    n_envs: PositiveInt
-    n_steps: PositiveInt
-    batch_size: PositiveInt
-    n_epochs: PositiveInt
-    gamma: float = Field(gt=0, le=1)
-    gae_lambda: float = Field(ge=0, le=1)
-    learning_rate: PositiveFloat
-    lr_schedule: Literal["linear", "constant"] = "constant"
-    clip_range: PositiveFloat
-    clip_schedule: Literal["linear", "constant"] = "constant"
-    ent_coef: float = Field(default=0.0, ge=0)
-    vf_coef: float = Field(default=0.5, ge=0)
-    max_grad_norm: PositiveFloat = 0.5
-    normalize_advantage: bool = True
-    hidden: list[PositiveInt] = Field(default=[64, 64], min_length=1)
-    log_std_init: float = 0.0
-    rollouts_per_iteration: PositiveInt = 1
 
 
 class EvaluationParams(Block):
