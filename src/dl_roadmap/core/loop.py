@@ -146,6 +146,34 @@ class _Progress:
     stopped_early: bool = False
 
 
+class OptimizedModel(nn.Module):
+    """A loop state for the common case: a model, its optimizer and its schedule (the
+    ``optimizer`` / ``scheduler`` blocks of ``settings``, as ``core.optim`` builds them),
+    checkpointed together.
+
+    It is an ``nn.Module`` so that run_loop's checkpoint folder is keyed by the layers' repr
+    too: a run with other layer sizes never resumes from this one's checkpoint.
+    """
+
+    def __init__(self, model: nn.Module, settings: Mapping[str, Any], iterations: int):
+        from dl_roadmap.core.optim import build_optimizer, build_scheduler
+
+        super().__init__()
+        self.model = model
+        self.optimizer = build_optimizer(model, settings["optimizer"])
+        self.scheduler = build_scheduler(self.optimizer, settings.get("scheduler"), iterations)
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler else None}
+
+    def load_state_dict(self, state: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler and state["scheduler"]:
+            self.scheduler.load_state_dict(state["scheduler"])
+
+
 def run_loop(
     state: Any,
     iterate: IterateFn,

@@ -15,8 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from dl_roadmap.core.loop import LoopContext, run_loop
-from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.loop import LoopContext, OptimizedModel, run_loop
 from dl_roadmap.core.plotting import image_grid
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.image.data import split_mnist
@@ -46,26 +45,6 @@ def fit_yardstick(splits: dict[str, np.ndarray], params: dict[str, Any], trainer
     return Yardstick.fit(splits, params, trainer)
 
 
-class FlowState(nn.Module):
-    """What changes while training: the model, the optimizer and its schedule."""
-
-    def __init__(self, model: nn.Module, settings: dict[str, Any], iterations: int):
-        super().__init__()
-        self.model = model
-        self.optimizer = build_optimizer(model, settings["optimizer"])
-        self.scheduler = build_scheduler(self.optimizer, settings.get("scheduler"), iterations)
-
-    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None}
-
-    def load_state_dict(self, state: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler and state["scheduler"]:
-            self.scheduler.load_state_dict(state["scheduler"])
-
-
 def build_flow(kind: str, settings: dict[str, Any]) -> ImageFlow:
     """RealNVP or Glow on (1, 28, 28) behind the logit transform, from its parameter block."""
     model = settings["model"]
@@ -89,12 +68,12 @@ def train_flow(kind: str, splits: dict[str, np.ndarray], settings: dict[str, Any
     loop = settings["loop"]
     iterations = int(loop["max_iterations"])
     torch.manual_seed(int(loop["seed"]))
-    state = FlowState(build_flow(kind, settings), settings, iterations)
+    state = OptimizedModel(build_flow(kind, settings), settings, iterations)
     pixels = torch.from_numpy(splits["train_images"]).unsqueeze(1)
     val = torch.from_numpy(splits["val_images"][: int(settings["val_images"])]).unsqueeze(1)
     batch, clip = int(settings["batch_size"]), float(settings["grad_clip"])
 
-    def iterate(state: FlowState, context: LoopContext) -> dict[str, float]:
+    def iterate(state: OptimizedModel, context: LoopContext) -> dict[str, float]:
         index = torch.randint(len(pixels), (batch,))
         y = dequantize(pixels[index]).to(context.device)
         loss = state.model.bits_per_dim(y).mean()
@@ -106,7 +85,7 @@ def train_flow(kind: str, splits: dict[str, np.ndarray], settings: dict[str, Any
             state.scheduler.step()
         return {"bits_per_dim": float(loss.detach()), "grad_norm": float(norm)}
 
-    def evaluate(state: FlowState, context: LoopContext) -> dict[str, float]:
+    def evaluate(state: OptimizedModel, context: LoopContext) -> dict[str, float]:
         return {"val_bits_per_dim": float(bits_per_dim_of(state.model, val, seed=1, batch_size=250).mean())}
 
     result = run_loop(state, iterate, name=f"{AREA}_{kind}", loop_params=loop, trainer_params=trainer,
@@ -194,9 +173,9 @@ def train_toy_flows(settings: dict[str, Any], trainer: dict[str, Any]) -> tuple[
         loop = {**settings["loop"], "seed": int(settings["seed"])}
         torch.manual_seed(int(settings["seed"]))
         flow = point_flow(int(settings["hidden"]), int(settings["couplings"]))
-        state = FlowState(flow, settings, int(loop["max_iterations"]))
+        state = OptimizedModel(flow, settings, int(loop["max_iterations"]))
 
-        def iterate(state: FlowState, context: LoopContext, name: str = name) -> dict[str, float]:
+        def iterate(state: OptimizedModel, context: LoopContext, name: str = name) -> dict[str, float]:
             points = sample_density(name, int(settings["batch_size"]), np.random.default_rng(int(torch.randint(2**31, ()))))
             loss = -state.model.log_prob(as_points(points).to(context.device)).mean()
             state.optimizer.zero_grad(set_to_none=True)

@@ -11,11 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from matplotlib.figure import Figure
 
-from dl_roadmap.core.loop import LoopContext, run_loop
-from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.loop import LoopContext, OptimizedModel, run_loop
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.pipelines.neural_odes_flows.cnf import (
     CNFDynamics, DensityModel, grid_log_density, log_density, sample,
@@ -25,43 +23,21 @@ from dl_roadmap.pipelines.neural_odes_flows.data import sample_density
 AREA = "neural_odes_flows"
 
 
-class FlowState(nn.Module):
-    """What changes while training: the dynamics, the optimizer and its schedule."""
-
-    # an nn.Module so that run_loop's checkpoint folder is keyed by the layers' repr too:
-    # a run with other layer sizes never resumes from this one's checkpoint
-    def __init__(self, dynamics: CNFDynamics, settings: dict[str, Any], iterations: int):
-        super().__init__()
-        self.dynamics = dynamics
-        self.optimizer = build_optimizer(dynamics, settings["optimizer"])
-        self.scheduler = build_scheduler(self.optimizer, settings.get("scheduler"), iterations)
-
-    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {"dynamics": self.dynamics.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None}
-
-    def load_state_dict(self, state: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        self.dynamics.load_state_dict(state["dynamics"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler and state["scheduler"]:
-            self.scheduler.load_state_dict(state["scheduler"])
-
-
 def _train_one(name: str, settings: dict[str, Any], trainer: dict[str, Any]) -> tuple[CNFDynamics, pd.DataFrame]:
     """Maximum likelihood with the Hutchinson trace, one fresh batch of the density per
     iteration (drawn from torch's global generator, which run_loop seeds and checkpoints)."""
     loop = {**settings["loop"]}
     iterations = int(loop["max_iterations"])
     torch.manual_seed(int(loop["seed"]))
-    state = FlowState(CNFDynamics(**settings["model"]), settings, iterations)
+    state = OptimizedModel(CNFDynamics(**settings["model"]), settings, iterations)
     solver = settings["train_solver"]
 
-    def iterate(state: FlowState, context: LoopContext) -> dict[str, float]:
+    def iterate(state: OptimizedModel, context: LoopContext) -> dict[str, float]:
         rng = np.random.default_rng(int(torch.randint(2**31, ())))
         x = torch.from_numpy(sample_density(name, int(settings["batch_size"]), rng))
-        before = state.dynamics.nfe
-        loss = -log_density(state.dynamics, x, settings["train_trace"], **solver).mean()
-        nfe_forward = state.dynamics.nfe - before
+        before = state.model.nfe
+        loss = -log_density(state.model, x, settings["train_trace"], **solver).mean()
+        nfe_forward = state.model.nfe - before
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         state.optimizer.step()
@@ -70,7 +46,7 @@ def _train_one(name: str, settings: dict[str, Any], trainer: dict[str, Any]) -> 
         return {"nll": float(loss.detach()), "nfe_forward": nfe_forward}
 
     result = run_loop(state, iterate, name=f"{AREA}_{name}", loop_params=loop, trainer_params=trainer)
-    return result.state.dynamics.eval(), result.history
+    return result.state.model.eval(), result.history
 
 
 def gaussian_nll(train: np.ndarray, test: np.ndarray) -> float:

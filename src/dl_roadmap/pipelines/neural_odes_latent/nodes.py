@@ -13,35 +13,12 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from dl_roadmap.core.loop import LoopContext, run_loop
-from dl_roadmap.core.optim import build_optimizer, build_scheduler
+from dl_roadmap.core.loop import LoopContext, OptimizedModel, run_loop
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.pipelines.neural_odes_latent.data import make_spirals
 from dl_roadmap.pipelines.neural_odes_latent.latent_ode import GapRNN, LatentODE
 
 AREA = "neural_odes_latent"
-
-
-class ModelState(nn.Module):
-    """What changes while training: the model, its optimizer and its schedule."""
-
-    # an nn.Module so that run_loop's checkpoint folder is keyed by the layers' repr too:
-    # a run with other layer sizes never resumes from this one's checkpoint
-    def __init__(self, model: nn.Module, settings: dict[str, Any], iterations: int):
-        super().__init__()
-        self.model = model
-        self.optimizer = build_optimizer(model, settings["optimizer"])
-        self.scheduler = build_scheduler(self.optimizer, settings.get("scheduler"), iterations)
-
-    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None}
-
-    def load_state_dict(self, state: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler and state["scheduler"]:
-            self.scheduler.load_state_dict(state["scheduler"])
 
 
 def spirals(settings: dict[str, Any]) -> dict[str, dict[str, torch.Tensor]]:
@@ -53,10 +30,10 @@ def _train(model: nn.Module, loss: Callable[[nn.Module], dict[str, torch.Tensor]
            settings: dict[str, Any], trainer: dict[str, Any]) -> tuple[nn.Module, pd.DataFrame, float]:
     """Full-batch optimisation of ``loss`` through run_loop; the model, history, seconds."""
     loop = settings["loop"]
-    state = ModelState(model, settings, int(loop["max_iterations"]))
+    state = OptimizedModel(model, settings, int(loop["max_iterations"]))
     clip = settings.get("gradient_clip_val")
 
-    def iterate(state: ModelState, context: LoopContext) -> dict[str, float]:
+    def iterate(state: OptimizedModel, context: LoopContext) -> dict[str, float]:
         values = loss(state.model)
         state.optimizer.zero_grad(set_to_none=True)
         values["loss"].backward()
