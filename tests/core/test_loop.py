@@ -257,3 +257,18 @@ def test_the_loop_defaults_are_the_schemas_and_pass_it():
 def test_the_loop_schema_names_the_dotted_key_of_a_bad_value(block, key, words):
     (problem,) = schema_problems(LoopParams, block, "loop")
     assert problem.startswith(f"{key}: ") and words in problem
+
+
+def test_optimized_model_checkpoints_model_optimizer_and_schedule_together():
+    from dl_roadmap.core.loop import OptimizedModel
+
+    settings = {"optimizer": {"name": "Adam", "lr": 0.1}, "scheduler": {"name": "cosine"}}
+    state = OptimizedModel(torch.nn.Linear(2, 1), settings, iterations=10)
+    state.model(torch.ones(4, 2)).sum().backward()
+    state.optimizer.step()
+    state.scheduler.step()
+    copy = OptimizedModel(torch.nn.Linear(2, 1), settings, iterations=10)
+    copy.load_state_dict(state.state_dict())
+    torch.testing.assert_close(copy.model.weight, state.model.weight)
+    assert copy.optimizer.state_dict()["state"][0]["step"] == 1
+    assert copy.scheduler.get_last_lr() == state.scheduler.get_last_lr() != [0.1]
