@@ -173,7 +173,7 @@ class Yardstick:
 
     classifier: SmallCNN
     reference_images: torch.Tensor
-    real_pool: torch.Tensor       # real training images, for the real-vs-real reference row
+    real_pool: torch.Tensor       # real training images, uint8 (n, 28, 28): the real-vs-real reference row
     k: int
     test_accuracy: float
 
@@ -207,7 +207,8 @@ class Yardstick:
         test = labelled_split(splits, "test")
         accuracy = classification_scores(model, test.tensors[0], test.tensors[1])["acc"]
         reference = image_tensor(splits, "test")[: int(config["reference_size"])]
-        pool = image_tensor(splits, "train")
+        # kept as uint8: only the n images a reference row draws become floats
+        pool = torch.from_numpy(splits["train_images"])
         return cls(model, reference, pool, int(config["k"]), float(accuracy))
 
     def features(self, images: Any) -> np.ndarray:
@@ -232,7 +233,8 @@ class Yardstick:
     def reference_rows(self, n: int) -> list[dict[str, Any]]:
         """The scale at ``n`` samples: real training images, and their pixels shuffled."""
         generator = torch.Generator().manual_seed(0)
-        real = self.real_pool[torch.randperm(len(self.real_pool), generator=generator)[:n]]
+        chosen = self.real_pool[torch.randperm(len(self.real_pool), generator=generator)[:n]]
+        real = chosen.float().div_(255).unsqueeze(1)  # as image.data.image_tensor
         flat = real.flatten(1)
         order = torch.argsort(torch.rand(flat.shape, generator=generator), dim=1)
         shuffled = torch.gather(flat, 1, order).view_as(real)
