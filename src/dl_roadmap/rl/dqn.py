@@ -112,15 +112,22 @@ class DQNAgent:
         """One gradient step on the Huber loss of Q(s, a) against the (double) TD target."""
         c = self.config
         batch = self.buffer.sample(c["batch_size"])
+        n = len(batch["actions"])
         with torch.no_grad():
             next_q_target = self.target(batch["next_obs"])
-            next_q_online = self.q(batch["next_obs"]) if c["double"] else next_q_target
-            y = td_target(batch["rewards"], batch["dones"], next_q_online, next_q_target, c["gamma"], c["double"])
-        q = self.q(batch["obs"]).gather(1, batch["actions"].unsqueeze(1)).squeeze(1)
+        if c["double"]:
+            # One forward pass of the online network over s and s' together (per-call
+            # overhead dominates at this size); s' only chooses a', so it carries no gradient.
+            q_all = self.q(torch.cat([batch["obs"], batch["next_obs"]]))
+            q_obs, next_q_online = q_all[:n], q_all[n:].detach()
+        else:
+            q_obs, next_q_online = self.q(batch["obs"]), next_q_target
+        y = td_target(batch["rewards"], batch["dones"], next_q_online, next_q_target, c["gamma"], c["double"])
+        q = q_obs.gather(1, batch["actions"].unsqueeze(1)).squeeze(1)
         loss = F.smooth_l1_loss(q, y)
         self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(self.q.parameters(), c["max_grad_norm"])
+        nn.utils.clip_grad_norm_(self.q.parameters(), c["max_grad_norm"], foreach=True)
         self.optimizer.step()
         self.updates += 1
         return float(loss.detach())
@@ -179,9 +186,11 @@ class DQNAgent:
 def make_optimizer(net: nn.Module, config: dict[str, Any]) -> torch.optim.Optimizer:
     """Adam (SB3's default), or the centred RMSprop of the MinAtar paper (alpha 0.95, eps 0.01)."""
     if config["optimizer"] == "adam":
-        return torch.optim.Adam(net.parameters(), lr=config["learning_rate"])
+        # foreach: one kernel per step over all parameter tensors instead of one per tensor
+        return torch.optim.Adam(net.parameters(), lr=config["learning_rate"], foreach=True)
     if config["optimizer"] == "rmsprop":
-        return torch.optim.RMSprop(net.parameters(), lr=config["learning_rate"], alpha=0.95, eps=0.01, centered=True)
+        return torch.optim.RMSprop(net.parameters(), lr=config["learning_rate"], alpha=0.95, eps=0.01, centered=True,
+                                   foreach=True)
     raise ValueError(f"dqn.optimizer: expected 'adam' or 'rmsprop', got {config['optimizer']!r}")
 
 
