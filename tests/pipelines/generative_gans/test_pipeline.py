@@ -12,7 +12,7 @@ from tests.conftest import logged_models, run_area
 
 AREA = "generative_gans"
 PLOTS = ("samples", "losses", "yardstick_per_epoch", "mode_collapse", "yardstick")
-RUNS = ("dcgan_mnist", "wgan_gp_mnist", "cgan_mnist", "collapse_mnist",
+RUNS = ("dcgan_mnist", "wgan_gp_mnist", "cgan_mnist",
         "dcgan_fashion_mnist", "wgan_gp_fashion_mnist", "cgan_fashion_mnist")
 
 
@@ -35,6 +35,9 @@ def test_outputs_are_in_the_catalog(area_run) -> None:
     assert gif.n_frames == 2
     for plot in PLOTS:
         assert (reports / f"{plot}.png").stat().st_size > 0
+    ring = pd.read_csv(reports / "ring.csv")
+    assert set(ring["setting"]) == {"plain", "packed"} and ring.groupby("setting").size().eq(2).all()
+    assert ring["modes_covered"].between(0, 8).all() and ring["high_quality"].between(0, 1).all()
     assert not (project / "data" / "08_reporting" / AREA).exists()
 
 
@@ -42,6 +45,7 @@ def test_the_mlflow_run_has_metrics_and_every_generator_as_a_model(area_run) -> 
     project, run = area_run
     assert "dcgan_mnist_fid" in run.data.metrics and "cgan_fashion_mnist_recall" in run.data.metrics
     assert "wgan_gp_mnist/val_fid" in run.data.metrics, "the yardstick per epoch"
+    assert "ring_packed_modes_covered" in run.data.metrics and "ring_plain/modes_covered" in run.data.metrics
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {f"plots/{plot}.png" for plot in PLOTS} | {"plots/samples_through_training.gif"} <= artifacts

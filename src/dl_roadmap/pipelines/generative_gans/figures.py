@@ -1,5 +1,5 @@
 """Figures of generative_gans: final samples, loss curves, the yardstick per epoch, mode
-collapse against its fix, and the final yardstick table."""
+collapse on the ring against its fix, and the final yardstick table."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from dl_roadmap.image.yardstick import plot_yardstick
 
 def final_samples_figure(**frames: list[np.ndarray]) -> Figure:
     """The last epoch's grid of every run (fixed noise)."""
-    figure = Figure(figsize=(3.2 * 4, 3.4 * 2), layout="constrained")
-    axes = figure.subplots(2, 4).ravel()
+    figure = Figure(figsize=(3.2 * 3, 3.4 * 2), layout="constrained")
+    axes = figure.subplots(2, 3).ravel()
     for ax in axes:
         ax.set_axis_off()
     for ax, (run, run_frames) in zip(axes, frames.items()):
@@ -58,28 +58,28 @@ def yardstick_epochs_figure(histories: pd.DataFrame) -> Figure:
     return figure
 
 
-def collapse_figure(table: pd.DataFrame, histories: pd.DataFrame, params: dict[str, Any]) -> Figure:
-    """Class shares of the collapsing setting against its fix, and recall per epoch."""
-    collapsed, fixed = params["collapsed"], params["fixed"]
-    figure = Figure(figsize=(12, 4), layout="constrained")
-    left, right = figure.subplots(1, 2)
-    classes = np.arange(10)
-    for offset, run in ((-0.2, collapsed), (0.2, fixed)):
-        row = table[table["model"] == run].iloc[0]
-        shares = [float(s) for s in str(row["class_shares"]).split()]
-        left.bar(classes + offset, shares, width=0.4,
-                 label=f"{run}: {int(row['classes_covered'])} classes, recall {row['recall']:.2f}")
-    left.axhline(0.1, color="grey", ls=":")
-    left.set(xticks=classes, xlabel="class the yardstick's classifier assigns", ylabel="share of samples",
-             title="mode collapse: class shares of the final samples")
-    left.legend(fontsize=8)
-    for run in (collapsed, fixed):
-        h = histories[histories["run"] == run]
-        right.plot(h["epoch"] + 1, h["val_recall"], marker="o", label=f"{run} recall")
-        right.plot(h["epoch"] + 1, h["val_classes_covered"] / 10, marker="s", ls="--", label=f"{run} classes / 10")
-    right.set(xlabel="epoch", ylim=(0, 1.05), title="recall and class coverage per epoch")
-    right.grid(alpha=0.3)
-    right.legend(fontsize=8)
+def collapse_figure(snapshots: dict[str, list[dict[str, Any]]], ring: dict[str, Any]) -> Figure:
+    """Each ring setting's samples at every snapshot (a row per setting) over the real points:
+    the plain GAN hops from mode to mode, the packed one spreads over the ring."""
+    from dl_roadmap.pipelines.generative_gans.ring import real_points
+
+    real = real_points(ring)
+    columns = max(len(s) for s in snapshots.values())
+    figure = Figure(figsize=(2.6 * columns, 2.8 * len(snapshots)), layout="constrained")
+    axes = figure.subplots(len(snapshots), columns, squeeze=False)
+    limit = 1.5 * float(ring["radius"])
+    for row, (name, snaps) in zip(axes, snapshots.items()):
+        for ax, snap in zip(row, snaps):
+            ax.scatter(real[:, 0], real[:, 1], s=2, c="0.75")
+            ax.scatter(snap["points"][:, 0], snap["points"][:, 1], s=2, c="C3", alpha=0.4)
+            ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xticks=[], yticks=[], aspect="equal")
+            ax.set_title(f"{name}, step {snap['step']}\n{snap['modes_covered']} modes covered, "
+                         f"{100 * snap['high_quality']:.0f}% high quality,\n"
+                         f"{100 * snap['largest_share']:.0f}% nearest one mode", fontsize=8)
+        for ax in row[len(snaps):]:
+            ax.set_axis_off()
+    packs = ", ".join(f"{name} = pack {setting['pack']}" for name, setting in ring["settings"].items())
+    figure.suptitle(f"mode collapse on {ring['modes']} Gaussians (grey: data, red: samples); {packs}")
     return figure
 
 

@@ -1,5 +1,5 @@
 """Nodes of generative_gans: DCGAN (non-saturating loss), WGAN-GP and a conditional GAN on
-MNIST and Fashion-MNIST, and a setting that collapses. Every GAN trains through
+MNIST and Fashion-MNIST, and mode collapse on a ring of Gaussians (ring.py). Every GAN trains through
 ``core.training.fit`` with two optimizers; at the end of every epoch the shared yardstick
 scores samples of the generator (FID on classifier features, precision/recall, class
 coverage) and a grid of samples from fixed noise becomes a frame of the GIF."""
@@ -23,6 +23,7 @@ from dl_roadmap.image.data import labelled_split, split_mnist
 from dl_roadmap.image.generator_model import GeneratorModel
 from dl_roadmap.image.yardstick import Yardstick, yardstick_table
 from dl_roadmap.pipelines.generative_gans.models import Gan, Generator, gan_from_config, gan_step
+from dl_roadmap.pipelines.generative_gans.ring import train_ring_gan
 
 logger = logging.getLogger(__name__)
 
@@ -150,10 +151,37 @@ def generator_model(generator: Generator) -> GeneratorModel:
     return GeneratorModel(generator, conditional=bool(generator.classes))
 
 
-def summary_metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Final FID, precision, recall and classes covered of each generator as MLflow metrics."""
+def train_ring_gans(ring: dict[str, Any], trainer: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, list[dict]]]:
+    """Every ``ring.settings`` GAN on the ring of Gaussians.
+
+    Returns:
+        One row per setting and snapshot (step, modes covered, share of high-quality
+        samples, share of the most common nearest mode, high-quality samples per mode) and
+        the snapshots themselves (points).
+    """
+    rows, snapshots = [], {}
+    for name, setting in ring["settings"].items():
+        _, snapshots[name] = train_ring_gan(ring, setting, name, trainer)
+        last = snapshots[name][-1]
+        logger.info("ring, %s: %d of %d modes covered, %.1f%% high-quality samples", name, last["modes_covered"],
+                    ring["modes"], 100 * last["high_quality"])
+        rows += [{"setting": name, "pack": int(setting["pack"]), "step": snap["step"],
+                  "modes_covered": snap["modes_covered"], "high_quality": snap["high_quality"],
+                  "largest_share": snap["largest_share"],
+                  "per_mode": " ".join(str(c) for c in snap["per_mode"])} for snap in snapshots[name]]
+    return pd.DataFrame(rows), snapshots
+
+
+def summary_metrics(table: pd.DataFrame, ring: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Final FID, precision, recall and classes covered of each generator, and the modes each
+    ring GAN covers at the end, as MLflow metrics."""
     values = {}
     for row in table[~table["model"].str.startswith("reference")].itertuples():
         for key in ("fid", "precision", "recall", "classes_covered"):
             values[f"{row.model}_{key}"] = getattr(row, key)
+    for setting, rows in ring.groupby("setting", sort=False):
+        last = rows.iloc[-1]
+        values[f"ring_{setting}_modes_covered"] = last["modes_covered"]
+        values[f"ring_{setting}_high_quality"] = last["high_quality"]
+        values[f"ring_{setting}_largest_share"] = last["largest_share"]
     return metrics_for_mlflow(values)

@@ -1,6 +1,7 @@
 """generative_gans: DCGAN (non-saturating loss), WGAN-GP and a conditional GAN on MNIST and
-Fashion-MNIST, and a DCGAN setting that collapses; samples through training (a GIF), loss
-curves, the shared yardstick per epoch and at the end, every generator an MLflow model."""
+Fashion-MNIST; samples through training (a GIF), loss curves, the shared yardstick per epoch
+and at the end, every generator an MLflow model; and mode collapse on a ring of Gaussians,
+with and without packing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dl_roadmap.pipelines.generative_gans import figures, nodes
 
 AREA = "generative_gans"
 # Each run is one node (and one MLflow model); its settings are under generative_gans.runs.
-RUNS = ("dcgan_mnist", "wgan_gp_mnist", "cgan_mnist", "collapse_mnist",
+RUNS = ("dcgan_mnist", "wgan_gp_mnist", "cgan_mnist",
         "dcgan_fashion_mnist", "wgan_gp_fashion_mnist", "cgan_fashion_mnist")
 
 
@@ -53,9 +54,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(figures.losses_figure, f"{AREA}_histories", f"{AREA}_plot_losses", name="plot_losses"),
             Node(figures.yardstick_epochs_figure, f"{AREA}_histories", f"{AREA}_plot_yardstick_per_epoch",
                  name="plot_yardstick_per_epoch"),
-            Node(figures.collapse_figure, [f"{AREA}_yardstick_table", f"{AREA}_histories", f"{p}.collapse"],
-                 f"{AREA}_plot_mode_collapse", name="plot_mode_collapse"),
+            Node(nodes.train_ring_gans, [f"{p}.ring", "params:trainer"], [f"{AREA}_ring_table", f"{AREA}_ring_snapshots"],
+                 name="train_ring_gans"),
+            Node(figures.collapse_figure, [f"{AREA}_ring_snapshots", f"{p}.ring"], f"{AREA}_plot_mode_collapse",
+                 name="plot_mode_collapse"),
             Node(figures.yardstick_figure, f"{AREA}_yardstick_table", f"{AREA}_plot_yardstick", name="plot_yardstick"),
-            Node(nodes.summary_metrics, f"{AREA}_yardstick_table", f"{AREA}_metrics", name="summary_metrics"),
+            Node(nodes.summary_metrics, [f"{AREA}_yardstick_table", f"{AREA}_ring_table"], f"{AREA}_metrics",
+                 name="summary_metrics"),
         ]
     )

@@ -49,12 +49,35 @@ class GanRun(Block):
     overrides: dict[str, Any] | None = None     # nested keys over the kind's block, e.g. {optim: {d_lr: 2e-3}}
 
 
-class CollapseParams(Block):
-    collapsed: str
-    fixed: str
+class RingSetting(Block):
+    pack: PositiveInt                           # points the discriminator judges at once (1: a plain GAN)
 
 
-RUNS = {"dcgan_mnist", "wgan_gp_mnist", "cgan_mnist", "collapse_mnist",
+class RingParams(Block):
+    modes: PositiveInt
+    radius: PositiveFloat
+    std: PositiveFloat
+    z_dim: PositiveInt
+    hidden: PositiveInt
+    batch_size: PositiveInt
+    lr: PositiveFloat
+    betas: tuple[float, float]
+    steps: PositiveInt                          # generator steps, one discriminator step each
+    snapshot_every: PositiveInt
+    samples: PositiveInt
+    min_share: float = Field(gt=0, lt=1)
+    seed: int = 0
+    settings: dict[str, RingSetting]
+
+    @model_validator(mode="after")
+    def _packs_divide_the_batch(self) -> RingParams:
+        for name, setting in self.settings.items():
+            if self.batch_size % setting.pack:
+                raise ValueError(f"settings.{name}.pack: {setting.pack} does not divide batch_size {self.batch_size}")
+        return self
+
+
+RUNS = {"dcgan_mnist", "wgan_gp_mnist", "cgan_mnist",
         "dcgan_fashion_mnist", "wgan_gp_fashion_mnist", "cgan_fashion_mnist"}
 
 
@@ -67,7 +90,7 @@ class AreaParameters(Block):
     gif_frame_ms: PositiveInt
     kinds: dict[Literal["dcgan", "wgan_gp", "cgan"], GanKind]
     runs: dict[str, GanRun]
-    collapse: CollapseParams
+    ring: RingParams
 
     @model_validator(mode="after")
     def _the_pipelines_runs(self) -> AreaParameters:
@@ -76,9 +99,6 @@ class AreaParameters(Block):
         missing = sorted({run.kind for run in self.runs.values()} - set(self.kinds))
         if missing:
             raise ValueError(f"kinds: no block for {missing}")
-        for key in (self.collapse.collapsed, self.collapse.fixed):
-            if key not in self.runs:
-                raise ValueError(f"collapse: {key!r} is not one of the runs")
         return self
 
 
