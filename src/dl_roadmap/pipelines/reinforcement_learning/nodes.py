@@ -173,6 +173,12 @@ def train_policy_gradients(params: dict[str, Any], trainer: dict[str, Any]
     """Every method over every seed through the core loop (one iteration = one update), then
     100 seeded episodes of the greedy policy.
 
+    Every ``selection.every`` updates the greedy policy plays ``selection.episodes`` episodes
+    (seeds of their own) and the loop keeps the best such policy, as an evaluation callback
+    keeps the best model: policy-gradient policies can get worse after being good. The
+    final 100 episodes use other seeds, so the kept policy is not measured on the episodes
+    that chose it.
+
     Returns:
         The learning curves (method, seed, update, env_steps, return: the mean return of
         the episodes of that update, or of the last 20 finished ones for A2C), the results
@@ -183,21 +189,37 @@ def train_policy_gradients(params: dict[str, Any], trainer: dict[str, Any]
     curves, results, agents = [], [], {}
     snapshot = None
     settings = {k: params[k] for k in ("env_id", "gamma", "lr", "value_lr", "value_steps", "episodes_per_update", "a2c")}
-    evaluation = params["evaluation"]
+    evaluation, selection = params["evaluation"], params["selection"]
+
+    def greedy_return(state: PGTrainer, context: Any) -> dict[str, float]:
+        returns = evaluate_policy(params["env_id"], numpy_actor(state.agent), int(selection["episodes"]),
+                                  seed=int(selection["seed"]))
+        return {"greedy_return": float(returns.mean())}
+
     for method in params["methods"]:
         for seed in params["seeds"]:
             torch.manual_seed(seed)
             state = PGTrainer(method, ActorCritic(params["observation_size"], params["n_actions"], params["hidden"]),
                               {**settings, "snapshot_update": params["snapshot_update"]}, seed)
-            loop = {**params["loop"], "max_iterations": int(params["updates"][method]), "seed": seed}
-            result = run_loop(state, lambda s, context: s.update(), name=f"reinforcement_learning/{method}/seed{seed}",
-                              loop_params=loop, trainer_params=trainer)
-            curves += [{"method": method, "seed": seed, **row} for row in state.curve]
+            loop = {**params["loop"], "max_iterations": int(params["updates"][method]), "seed": seed,
+                    "eval_every": int(selection["every"][method]), "monitor": "greedy_return", "mode": "max",
+                    "restore_best": True}
+            history: list[dict[str, float]] = []  # every update (restoring the best state rewinds state.curve)
+
+            def update(s: PGTrainer, context: Any) -> dict[str, float]:
+                metrics = s.update()
+                history.append({"update": s.updates, **metrics})
+                return metrics
+
+            result = run_loop(state, update, name=f"reinforcement_learning/{method}/seed{seed}",
+                              loop_params=loop, trainer_params=trainer, evaluate=greedy_return)
+            curves += [{"method": method, "seed": seed, **row} for row in history]
             agent = state.agent.eval()
             returns = evaluate_policy(params["env_id"], numpy_actor(agent), int(evaluation["episodes"]),
                                       seed=int(evaluation["seed"]))
             results.append({"method": method, "seed": seed, "updates": result.iterations,
-                            "env_steps": int(state.env_steps), "seconds": result.seconds,
+                            "kept_update": int(result.best_iteration) + 1, "selection_return": result.best_score,
+                            "env_steps": int(history[-1]["env_steps"]), "seconds": result.seconds,
                             "eval_mean": float(returns.mean()), "eval_std": float(returns.std()),
                             "eval_episodes": len(returns),
                             "solved": bool(returns.mean() >= float(params["solved_at"]))})

@@ -117,6 +117,12 @@ class PGLoop(Block):
     checkpoint_every: PositiveInt | None = None
 
 
+class PGSelection(Block):
+    every: dict[PG, PositiveInt]                # updates between greedy evaluations, per method
+    episodes: PositiveInt
+    seed: NonNegativeInt                        # not the final evaluation's seeds
+
+
 class PGParams(Block):
     env_id: str
     observation_size: PositiveInt
@@ -134,6 +140,7 @@ class PGParams(Block):
     loop: PGLoop
     snapshot_update: PositiveInt
     variance: VarianceParams
+    selection: PGSelection
     evaluation: dict[Literal["episodes", "seed"], NonNegativeInt]
     solved_at: float
     explain_data: dict[Literal["episodes", "seed", "every"], PositiveInt | NonNegativeInt]
@@ -143,6 +150,12 @@ class PGParams(Block):
         missing = set(self.methods) - set(self.updates)
         if missing:
             raise ValueError(f"updates: no count for {sorted(missing)}")
+        missing = set(self.methods) - set(self.selection.every)
+        if missing:
+            raise ValueError(f"selection.every: no interval for {sorted(missing)}")
+        if self.selection.seed == self.evaluation["seed"]:
+            raise ValueError("selection.seed: the kept policy is chosen on other episodes than it is measured on; "
+                             "give it a seed other than evaluation.seed")
         if self.variance.method not in self.methods or self.variance.seed not in self.seeds:
             raise ValueError("variance: its method and seed must be among those trained")
         if self.variance.method == "a2c":
