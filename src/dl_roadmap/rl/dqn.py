@@ -78,6 +78,7 @@ class DQNAgent:
         self.envs = gym.vector.SyncVectorEnv([make_env for _ in range(int(c["n_envs"]))],
                                              autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
         space = self.envs.single_observation_space
+        torch.manual_seed(seed)  # the initial weights follow the run's seed, not what ran before in the process
         self.q = QNetwork(space.shape, self.envs.single_action_space.n, c["hidden"], c["dueling"])
         self.target = copy.deepcopy(self.q)
         self.optimizer = make_optimizer(self.q, c)

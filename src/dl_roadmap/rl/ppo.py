@@ -87,6 +87,7 @@ class PPOAgent:
         obs_space, action_space = self.envs.single_observation_space, self.envs.single_action_space
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
         action_dim = int(action_space.n) if self.discrete else int(np.prod(action_space.shape))
+        torch.manual_seed(seed)  # the initial weights follow the run's seed, not what ran before in the process
         self.net = ActorCritic(int(np.prod(obs_space.shape)), action_dim, self.discrete, c["hidden"],
                                c["log_std_init"])
         self.low = None if self.discrete else action_space.low
