@@ -43,9 +43,15 @@ def test_the_comparison_counts_solved_runs_and_the_cost_per_10k_steps():
     assert np.isnan(nodes.solved_at(_curves().query("seed == 1 and library == 'ours'"), 475))
 
 
-def test_the_curves_plot_draws_one_line_per_run():
+def test_the_curves_plot_draws_every_run_and_each_library_s_mean():
     figure = nodes.curves_figure(_curves(), 475)
-    assert len(figure.axes[0].get_lines()) == 3 + 1  # three runs and the threshold
+    assert len(figure.axes) == 1, "one panel per algorithm"
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 3 + 2 + 1  # three runs, the mean of ours and of SB3, the threshold
+    means = {line.get_label(): line for line in lines if line.get_label().endswith(("seeds", "seed"))}
+    assert set(means) == {"ours: mean of 2 seeds", "sb3: mean of 1 seed"}
+    ours = _curves().query("library == 'ours'").groupby("env_steps")["eval_return"].mean()
+    assert np.allclose(means["ours: mean of 2 seeds"].get_ydata(), ours.to_numpy())
 
 
 def test_a_hand_written_policy_goes_through_mlflow_and_keeps_the_pole_up():
