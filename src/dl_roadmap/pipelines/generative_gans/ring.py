@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from dl_roadmap.pipelines.generative_gans.models import ns_discriminator_loss, ns_generator_loss
+from dl_roadmap.rl.networks import mlp
 
 
 def ring_centres(modes: int, radius: float) -> torch.Tensor:
@@ -63,12 +64,6 @@ def mode_scores(points: torch.Tensor, modes: int, radius: float, std: float, min
             "per_mode": counts.tolist()}
 
 
-def mlp(n_in: int, n_out: int, hidden: int) -> nn.Sequential:
-    """Two hidden ReLU layers of ``hidden`` units."""
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                         nn.Linear(hidden, n_out))
-
-
 class RingGan(nn.Module):
     """G: z (z_dim) -> point (2); D: ``pack`` points side by side (2 * pack) -> one logit.
     Both optimizers live here too, so the loop checkpoints them with the networks."""
@@ -76,8 +71,8 @@ class RingGan(nn.Module):
     def __init__(self, z_dim: int, hidden: int, pack: int, lr: float, betas: tuple[float, float]):
         super().__init__()
         self.z_dim, self.pack = int(z_dim), int(pack)
-        self.generator = mlp(self.z_dim, 2, hidden)
-        self.discriminator = mlp(2 * self.pack, 1, hidden)
+        self.generator = mlp([self.z_dim, hidden, hidden, 2])          # two hidden ReLU layers each
+        self.discriminator = mlp([2 * self.pack, hidden, hidden, 1])
         self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=betas)
         self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=betas)
 
