@@ -204,15 +204,18 @@ def train_policy_gradients(params: dict[str, Any], trainer: dict[str, Any]
             loop = {**params["loop"], "max_iterations": int(params["updates"][method]), "seed": seed,
                     "eval_every": int(selection["every"][method]), "monitor": "greedy_return", "mode": "max",
                     "restore_best": True}
-            history: list[dict[str, float]] = []  # every update (restoring the best state rewinds state.curve)
+            # Restoring the best state at the end rewinds state.curve to that update; the list
+            # the last update appended to (resumed rows included) still holds every update.
+            trained = {"curve": state.curve}
 
             def update(s: PGTrainer, context: Any) -> dict[str, float]:
                 metrics = s.update()
-                history.append({"update": s.updates, **metrics})
+                trained["curve"] = s.curve
                 return metrics
 
             result = run_loop(state, update, name=f"reinforcement_learning/{method}/seed{seed}",
                               loop_params=loop, trainer_params=trainer, evaluate=greedy_return)
+            history = trained["curve"]
             curves += [{"method": method, "seed": seed, **row} for row in history]
             agent = state.agent.eval()
             returns = evaluate_policy(params["env_id"], numpy_actor(agent), int(evaluation["episodes"]),
