@@ -17,8 +17,8 @@ evaluation >= 475, best/final return, training seconds per 10k env steps, evalua
 left out) and ``<out>.png`` (the return curves on one plot).
 
 ``--dqn-variants vanilla`` trains our DQN without Double DQN and the dueling head, with
-SB3's [256, 256] network (``full``, the default, is ours as configured): the same algorithm as SB3's DQN, so ours and theirs can be told apart
-from the two extensions. ``--no-sb3`` skips SB3's runs (to add rows to an earlier table
+SB3's [256, 256] network (``full``, the default, is ours as configured): the same algorithm
+as SB3's DQN, so ours and theirs can be told apart from the two extensions. ``--no-sb3`` skips SB3's runs (to add rows to an earlier table
 through ``--include``; the included rows of the agents run again are replaced).
 """
 
@@ -55,12 +55,12 @@ def main() -> None:
     for seed in args.seeds:
         env = {**params["env"], "seed": seed}
         for algo in args.algorithms:
-            variants = [("ours", params[algo])]
-            if algo == "dqn":
-                vanilla = {**params["dqn"], "double": False, "dueling": False,
-                           "hidden": list(params["sb3"]["dqn"]["net_arch"])}
-                variants = [v for v, wanted in ((variants[0], "full"), (("ours, vanilla", vanilla), "vanilla"))
-                            if wanted in args.dqn_variants]
+            variants = []
+            if algo == "ppo" or "full" in args.dqn_variants:
+                variants.append(("ours", params[algo]))
+            if algo == "dqn" and "vanilla" in args.dqn_variants:
+                variants.append(("ours, vanilla", {**params["dqn"], "double": False, "dueling": False,
+                                                   "hidden": list(params["sb3"]["dqn"]["net_arch"])}))
             for library, settings in variants:
                 if algo == "dqn":
                     _, history = nodes.train_dqn_agent(env, settings, params["evaluation"], trainer)
