@@ -21,8 +21,9 @@ from dl_roadmap.image.fewshot_omniglot import omniglot_splits
 
 logger = logging.getLogger(__name__)
 
-# Omniglot test accuracy (%), Finn et al. 2017, Table 1 (1,200 training characters x4
-# rotations; MAML with a meta-learned head per setting): 5-way 1/5-shot, 20-way 1/5-shot.
+# Omniglot test accuracy (%), 5-way 1/5-shot, 20-way 1/5-shot, 1,200 training characters x4
+# rotations: MAML, Finn et al. 2017, Table 1; first-order MAML as Nichol et al. 2018, Table 1
+# lists it ("FOMAML + Transduction", Finn et al.'s first-order figures).
 PUBLISHED = {"maml": {(5, 1): 98.7, (5, 5): 99.9, (20, 1): 95.8, (20, 5): 98.9},
              "first_order_maml": {(5, 1): 98.3, (5, 5): 99.2, (20, 1): 89.4, (20, 5): 97.9}}
 METHODS = {"maml": True, "first_order_maml": False}   # name -> second order
