@@ -10,7 +10,8 @@ import torch
 from dl_roadmap.image.autoencoder import ConvEncoder
 from dl_roadmap.image.ssl_augment import random_view, two_views
 from dl_roadmap.image.ssl_methods import BYOL, MoCo, RotationPrediction, SimCLR, cosine_momentum, ema_update
-from dl_roadmap.image.ssl_train import KINDS, balanced_indices, pretrain
+from dl_roadmap.image.data import balanced_indices
+from dl_roadmap.image.ssl_train import KINDS, pretrain
 
 HEAD = {"hidden": 8, "out": 4, "layers": 2}
 

@@ -77,3 +77,19 @@ def labelled_split(splits: dict[str, np.ndarray], split: str) -> TensorDataset:
 def labelled_splits(splits: dict[str, np.ndarray]) -> dict[str, TensorDataset]:
     """(image, label) datasets of train, val and test: what a ``StageTask`` needs."""
     return {split: labelled_split(splits, split) for split in SPLITS}
+
+
+def balanced_indices(labels: np.ndarray, per_class: int | str, seed: int,
+                     key: str = "labels_per_class", unit: str = "class") -> np.ndarray:
+    """``per_class`` seeded random indices of every label value, sorted (``"all"``: every
+    index). Too few examples of a class fails naming ``key`` (the parameter) and the class."""
+    if per_class == "all":
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        pool = np.flatnonzero(labels == label)
+        if len(pool) < int(per_class):
+            raise ValueError(f"{key}: {per_class} asked, {unit} {label} has only {len(pool)} images")
+        chosen.append(rng.choice(pool, int(per_class), replace=False))
+    return np.sort(np.concatenate(chosen))

@@ -114,20 +114,6 @@ def pretrain_model(
     return result.model.eval(), history
 
 
-def balanced_indices(labels: np.ndarray, per_class: int | str, seed: int) -> np.ndarray:
-    """``per_class`` seeded random indices of every class (``"all"``: every index)."""
-    if per_class == "all":
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for label in np.unique(labels):
-        pool = np.flatnonzero(labels == label)
-        if len(pool) < int(per_class):
-            raise ValueError(f"labels_per_class: {per_class} asked, class {label} has only {len(pool)} images")
-        chosen.append(rng.choice(pool, int(per_class), replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
 def fine_tune(
     encoder: ConvEncoder | None, encoder_params: dict[str, Any], images: torch.Tensor, labels: torch.Tensor,
     config: dict[str, Any], trainer: dict[str, Any], name: str, seed: int,

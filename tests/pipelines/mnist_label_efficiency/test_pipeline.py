@@ -6,18 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dl_roadmap.pipelines.mnist_label_efficiency.nodes import balanced_subset, label_efficiency_table
+from dl_roadmap.image.data import balanced_indices
+from dl_roadmap.pipelines.mnist_label_efficiency.nodes import label_efficiency_table
 from tests.conftest import mlflow_runs, run_kedro
 
 
-def test_balanced_subset_takes_n_of_each_digit():
+def test_balanced_indices_take_n_of_each_digit():
     labels = np.arange(1000) % 10
-    picked = balanced_subset(labels, 7, seed=0)
+    picked = balanced_indices(labels, 7, seed=0, unit="digit")
     assert np.bincount(labels[picked]).tolist() == [7] * 10
-    np.testing.assert_array_equal(picked, balanced_subset(labels, 7, seed=0))
-    assert len(balanced_subset(labels, "all", seed=0)) == 1000
-    with pytest.raises(ValueError, match="digit 0 has 100"):
-        balanced_subset(labels, 101, seed=0)
+    np.testing.assert_array_equal(picked, balanced_indices(labels, 7, seed=0, unit="digit"))
+    assert len(balanced_indices(labels, "all", seed=0)) == 1000
+    with pytest.raises(ValueError, match="digit 0 has only 100"):
+        balanced_indices(labels, 101, seed=0, unit="digit")
 
 
 def test_table_shows_the_gain_of_pretraining():

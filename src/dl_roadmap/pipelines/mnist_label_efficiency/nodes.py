@@ -24,23 +24,9 @@ from dl_roadmap.core.plotting import line_plot
 from dl_roadmap.core.training import fit
 from dl_roadmap.image.autoencoder import ConvAutoencoder, build_classifier
 from dl_roadmap.image.classification import classification_step
-from dl_roadmap.image.data import image_tensor
+from dl_roadmap.image.data import balanced_indices, image_tensor
 
 logger = logging.getLogger(__name__)
-
-
-def balanced_subset(labels: np.ndarray, per_class: int | str, seed: int) -> np.ndarray:
-    """Indices of ``per_class`` random examples of each digit ("all" keeps everything)."""
-    if per_class == "all":
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    picks = []
-    for digit in range(10):
-        candidates = np.flatnonzero(labels == digit)
-        if len(candidates) < int(per_class):
-            raise ValueError(f"mnist_label_efficiency.sweep.labels_per_class: {per_class} asked, digit {digit} has {len(candidates)}")
-        picks.append(rng.choice(candidates, int(per_class), replace=False))
-    return np.sort(np.concatenate(picks))
 
 
 def label_efficiency_sweep(
@@ -59,7 +45,8 @@ def label_efficiency_sweep(
     device = inference_device(trainer)
     rows = []
     for per_class, seen in zip(params["labels_per_class"], params["images_seen"]):
-        subset = balanced_subset(splits["train_labels"], per_class, params["seed"])
+        subset = balanced_indices(splits["train_labels"], per_class, params["seed"],
+                                  key="mnist_label_efficiency.sweep.labels_per_class", unit="digit")
         # Repeat a small labelled set so every budget trains for a similar number of steps
         # without paying per-epoch overhead hundreds of times.
         repeats = max(1, math.ceil(int(seen) / len(subset)))

@@ -18,7 +18,8 @@ from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.image.autoencoder import ConvEncoder, DigitClassifier
 from dl_roadmap.image.data import image_tensor, split_mnist
 from dl_roadmap.image.ssl_eval import features, geometry, knn_accuracy, linear_probe, tsne_2d
-from dl_roadmap.image.ssl_train import balanced_indices, build_encoder, fine_tune, pretrain
+from dl_roadmap.image.data import balanced_indices
+from dl_roadmap.image.ssl_train import build_encoder, fine_tune, pretrain
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from torch import nn
 from dl_roadmap.core.inference import classification_scores
 from dl_roadmap.core.tracking import metrics_for_mlflow
 from dl_roadmap.image.data import image_tensor, split_mnist
-from dl_roadmap.image.ssl_train import balanced_indices, fine_tune
+from dl_roadmap.image.data import balanced_indices
+from dl_roadmap.image.ssl_train import fine_tune
 
 logger = logging.getLogger(__name__)
 
